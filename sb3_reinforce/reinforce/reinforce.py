@@ -1,0 +1,418 @@
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodicRolloutBuffer
+
+SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
+
+BASELINES = ("none", "mean", "value")
+SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
+
+class REINFORCE(OnPolicyAlgorithm):
+    """
+    REINFORCE: Monte Carlo policy gradient (Williams, 1992), optionally with a learned state-value baseline.
+
+    Each update uses complete episodes only. A rollout ends as soon as the episodes completed since the
+    last update hold at least ``n_steps * n_envs`` transitions and number at least ``n_episodes``. The
+    episodes still running at that moment are not cut: their steps stay in the buffer and the episodes are
+    finished, under the updated policy, in the next rollout (the accepted bias: the first part of such an
+    episode was sampled by the previous policy, as with SB3's A2C/PPO whenever a rollout spans an update).
+    Returns are the discounted reward-to-go inside each episode; a time-limit truncation ends the episode
+    and nothing is ever bootstrapped from a value function.
+
+    The loss is ``-mean(log pi(a_t|s_t) * A_t) - ent_coef * entropy [+ vf_coef * MSE(V(s_t), G_t)]`` with
+    ``A_t = G_t - b_t`` and ``b_t`` chosen by ``baseline``; ``normalize_advantage`` then standardizes
+    ``A_t`` over the (mini)batch.
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: Minimum number of transitions per env in one update: a rollout collects complete episodes
+        until they hold at least ``n_steps * n_envs`` transitions
+    :param n_episodes: Minimum number of complete episodes in one update (over all envs)
+    :param batch_size: Minibatch size; ``None`` (default) makes one gradient step on the whole rollout
+    :param n_epochs: Number of passes over each rollout. Keep 1 (default): more passes reuse on-policy data
+        after the policy has changed, without any correction
+    :param gamma: Discount factor, in [0, 1]
+    :param gae_lambda: Only 1.0 is accepted: REINFORCE uses Monte Carlo returns, which is GAE with lambda = 1
+        and no bootstrap (kept so that SB3 hyperparameter files carrying it work)
+    :param baseline: What is subtracted from the returns: ``"none"`` (plain REINFORCE), ``"mean"`` (the mean
+        return of the batch) or ``"value"`` (the policy's value head, trained on the Monte Carlo returns)
+    :param normalize_advantage: Whether to standardize the advantages ``G_t - b_t`` over each (mini)batch of more
+        than one transition; with ``baseline="none"`` this is the "standardized returns" of the HF course
+    :param ent_coef: Entropy coefficient for the loss calculation
+    :param vf_coef: Value function coefficient for the loss calculation (used with ``baseline="value"``)
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
+        instead of action noise exploration (default: False)
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
+        Default: -1 (only sample at the beginning of the rollout)
+    :param max_episode_length: Largest number of transitions an episode may have; a longer one raises an error
+        instead of growing the buffer without bound (wrap never-ending envs in a ``TimeLimit``)
+    :param rollout_buffer_class: Rollout buffer class to use (a subclass of ``EpisodicRolloutBuffer``).
+        If ``None``, it will be automatically selected.
+    :param rollout_buffer_kwargs: Keyword arguments to pass to the rollout buffer on creation.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation. See :ref:`reinforce_policies`
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": ActorCriticPolicy,
+        "CnnPolicy": ActorCriticCnnPolicy,
+        "MultiInputPolicy": MultiInputActorCriticPolicy,
+    }
+    rollout_buffer: EpisodicRolloutBuffer  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 3e-3,
+        n_steps: int = 256,
+        n_episodes: int = 1,
+        batch_size: int | None = None,
+        n_epochs: int = 1,
+        gamma: float = 0.99,
+        gae_lambda: float = 1.0,
+        baseline: str = "value",
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        max_episode_length: int = 100_000,
+        rollout_buffer_class: type[EpisodicRolloutBuffer] | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        _check_hyperparameters(
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            n_episodes=n_episodes,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            baseline=baseline,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            max_episode_length=max_episode_length,
+            rollout_buffer_class=rollout_buffer_class,
+        )
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=rollout_buffer_class,  # type: ignore[arg-type]
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            _init_setup_model=False,
+        )
+        if not isinstance(self.action_space, SUPPORTED_ACTION_SPACES):
+            raise ValueError(
+                f"REINFORCE does not support the action space {self.action_space}: "
+                f"supported are {', '.join(space.__name__ for space in SUPPORTED_ACTION_SPACES)}"
+            )
+        self.n_episodes = n_episodes
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.baseline = baseline
+        self.normalize_advantage = normalize_advantage
+        self.max_episode_length = max_episode_length
+
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+
+        if self.rollout_buffer_class is None:
+            if isinstance(self.observation_space, spaces.Dict):
+                self.rollout_buffer_class = DictEpisodicRolloutBuffer  # type: ignore[assignment]
+            else:
+                self.rollout_buffer_class = EpisodicRolloutBuffer  # type: ignore[assignment]
+
+        self.rollout_buffer = self.rollout_buffer_class(  # type: ignore[misc]
+            self.observation_space,
+            self.action_space,
+            device=self.device,
+            gamma=self.gamma,
+            n_envs=self.n_envs,
+            max_episode_length=self.max_episode_length,
+            **self.rollout_buffer_kwargs,
+        )
+        self.policy = self.policy_class(  # type: ignore[assignment]
+            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
+        )
+        self.policy = self.policy.to(self.device)
+        self._maybe_recommend_cpu()
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: EpisodicRolloutBuffer,  # type: ignore[override]
+        n_rollout_steps: int,
+    ) -> bool:
+        """
+        Collect complete episodes with the current policy until the buffer holds enough for one update.
+
+        :param env: The training environment
+        :param callback: Callback that will be called at each step (and at the beginning and end of the rollout)
+        :param rollout_buffer: Buffer to fill with complete episodes
+        :param n_rollout_steps: Minimum number of transitions per environment (``n_steps``)
+        :return: True if the rollout is complete, False if the callback stopped training during it
+        """
+        assert self._last_obs is not None, "No previous observation was provided"
+        self.policy.set_training_mode(False)
+
+        rollout_buffer.reset()
+        if self.use_sde:
+            self.policy.reset_noise(env.num_envs)
+        callback.on_rollout_start()
+
+        min_transitions = n_rollout_steps * env.num_envs
+        n_steps = 0
+        while not rollout_buffer.is_ready(min_transitions, self.n_episodes):
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                self.policy.reset_noise(env.num_envs)
+
+            _check_finite("observation", self._last_obs, self.num_timesteps)
+            with th.no_grad():
+                obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
+                # Only the actor runs here: the value baseline is evaluated at training time, on the current weights.
+                actions = self.policy.get_distribution(obs_tensor).get_actions()
+            actions = actions.cpu().numpy()
+
+            clipped_actions = actions
+            if isinstance(self.action_space, spaces.Box):
+                if self.policy.squash_output:
+                    clipped_actions = self.policy.unscale_action(clipped_actions)
+                else:
+                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            self.num_timesteps += env.num_envs
+
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+            _check_finite("reward", rewards, self.num_timesteps)
+
+            rollout_buffer.add(self._last_obs, actions, rewards, dones)  # type: ignore[arg-type]
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+
+        rollout_buffer.finalize()
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return True
+
+    def train(self) -> None:
+        """Make one policy-gradient update (``n_epochs`` passes, one step per minibatch) on the collected episodes."""
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        use_value = self.baseline == "value"
+
+        policy_losses, entropy_losses, value_losses = [], [], []
+        all_values, all_returns = [], []
+        for _ in range(self.n_epochs):
+            for rollout_data in self.rollout_buffer.get(self.batch_size):
+                actions = rollout_data.actions
+                if isinstance(self.action_space, spaces.Discrete):
+                    actions = actions.long().flatten()
+                returns = rollout_data.returns
+
+                if use_value:
+                    values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+                    values = values.flatten()
+                    advantages = returns - values.detach()
+                else:
+                    distribution = self.policy.get_distribution(rollout_data.observations)
+                    log_prob = distribution.log_prob(actions)
+                    entropy = distribution.entropy()
+                    advantages = returns - returns.mean() if self.baseline == "mean" else returns
+
+                if self.normalize_advantage and len(advantages) > 1:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+                policy_loss = -(advantages * log_prob).mean()
+                # Approximate entropy when there is no analytical form (e.g. squashed Gaussian)
+                entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
+                loss = policy_loss + self.ent_coef * entropy_loss
+                if use_value:
+                    value_loss = F.mse_loss(values, returns)
+                    loss = loss + self.vf_coef * value_loss
+                    value_losses.append(value_loss.item())
+                    all_values.append(values.detach().cpu().numpy())
+                    all_returns.append(returns.cpu().numpy())
+
+                if not th.isfinite(loss):
+                    raise FloatingPointError(
+                        f"The REINFORCE loss is {loss.item()} at timestep {self.num_timesteps}: the update was skipped so the "
+                        "weights stay finite. Lower learning_rate, enable normalize_advantage or scale the rewards "
+                        "(e.g. VecNormalize)."
+                    )
+
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.policy.optimizer.step()
+                policy_losses.append(policy_loss.item())
+                entropy_losses.append(entropy_loss.item())
+
+        self._n_updates += self.n_epochs
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/policy_loss", np.mean(policy_losses))
+        self.logger.record("train/entropy_loss", np.mean(entropy_losses))
+        self.logger.record("train/n_episodes", self.rollout_buffer.n_batch_episodes)
+        self.logger.record("train/n_transitions", self.rollout_buffer.size())
+        if use_value:
+            self.logger.record("train/value_loss", np.mean(value_losses))
+            self.logger.record(
+                "train/explained_variance", explained_variance(np.concatenate(all_values), np.concatenate(all_returns))
+            )
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+    def _setup_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        reset_num_timesteps: bool = True,
+        tb_log_name: str = "run",
+        progress_bar: bool = False,
+    ) -> tuple[int, BaseCallback]:
+        if reset_num_timesteps or self._last_obs is None:
+            # The envs are about to be reset: the episodes they were running will never end.
+            self.rollout_buffer.reset(discard_unfinished=True)
+        return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+
+    def learn(
+        self: SelfREINFORCE,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "REINFORCE",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfREINFORCE:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+
+def _check_hyperparameters(
+    *,
+    learning_rate: float | Schedule,
+    n_steps: int,
+    n_episodes: int,
+    batch_size: int | None,
+    n_epochs: int,
+    gamma: float,
+    gae_lambda: float,
+    baseline: str,
+    ent_coef: float,
+    vf_coef: float,
+    max_grad_norm: float,
+    max_episode_length: int,
+    rollout_buffer_class: type | None,
+) -> None:
+    """Raise ``ValueError`` naming the first invalid hyperparameter and what it accepts."""
+
+    def positive_int(name: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    if not callable(learning_rate) and not (isinstance(learning_rate, int | float) and np.isfinite(learning_rate)):
+        raise ValueError(f"learning_rate must be a finite float or a schedule (callable), got {learning_rate!r}")
+    if not callable(learning_rate) and learning_rate <= 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+    positive_int("n_steps", n_steps)
+    positive_int("n_episodes", n_episodes)
+    positive_int("n_epochs", n_epochs)
+    positive_int("max_episode_length", max_episode_length)
+    if batch_size is not None:
+        positive_int("batch_size", batch_size)
+    if not (isinstance(gamma, int | float) and 0.0 <= gamma <= 1.0):
+        raise ValueError(f"gamma must be a float in [0, 1], got {gamma!r}")
+    if gae_lambda != 1.0:
+        raise ValueError(
+            f"gae_lambda={gae_lambda!r} is not supported: REINFORCE uses Monte Carlo returns (gae_lambda=1.0, no bootstrap). "
+            "Use A2C or PPO for GAE."
+        )
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {', '.join(repr(b) for b in BASELINES)}, got {baseline!r}")
+    for name, value in (("ent_coef", ent_coef), ("vf_coef", vf_coef)):
+        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite float >= 0, got {value!r}")
+    if not (isinstance(max_grad_norm, int | float) and max_grad_norm > 0):
+        raise ValueError(f"max_grad_norm must be a float > 0 (use float('inf') to disable clipping), got {max_grad_norm!r}")
+    if rollout_buffer_class is not None and not (
+        isinstance(rollout_buffer_class, type) and issubclass(rollout_buffer_class, EpisodicRolloutBuffer)
+    ):
+        raise ValueError(
+            f"rollout_buffer_class must be a subclass of EpisodicRolloutBuffer (REINFORCE needs complete episodes), "
+            f"got {rollout_buffer_class!r}"
+        )
+
+
+def _check_finite(what: str, value: np.ndarray | dict[str, np.ndarray], timestep: int) -> None:
+    """Stop on NaN/inf coming from the env before it reaches the weights."""
+    arrays = value.values() if isinstance(value, dict) else (value,)
+    for array in arrays:
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad_envs = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).tolist()
+            raise ValueError(
+                f"Non-finite {what} (NaN or inf) from env(s) {bad_envs} at timestep {timestep}: REINFORCE stopped before "
+                "it could corrupt the weights. Check the environment (or use VecCheckNan to find the cause)."
+            )
