@@ -107,7 +107,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
             are reset, since those episodes will never be completed)
         """
         super().reset()
-        self.observations = self._empty_obs()
+        self.observations = self._empty_obs()  # type: ignore[assignment]
         self.actions = np.zeros((0, self.action_dim), dtype=np.float32)
         self.returns = np.zeros(0, dtype=np.float32)
         self.n_batch_episodes = 0
@@ -186,7 +186,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
             }
 
         if batch_returns:
-            self.observations = self._concat_obs([self.observations, *batch_obs])
+            self.observations = self._concat_obs([self.observations, *batch_obs])  # type: ignore[assignment]
             self.actions = np.concatenate([self.actions, *batch_actions])
             self.returns = np.concatenate([self.returns, *batch_returns]).astype(np.float32)
         self.pos = len(self.returns)
@@ -293,9 +293,7 @@ class DictEpisodicRolloutBuffer(EpisodicRolloutBuffer):
         )
 
     def _empty_obs(self) -> dict[str, np.ndarray]:
-        return {
-            key: np.zeros((0, *shape), dtype=self.observation_space[key].dtype) for key, shape in self.obs_shape.items()
-        }
+        return {key: np.zeros((0, *shape), dtype=self.observation_space[key].dtype) for key, shape in self.obs_shape.items()}
 
     def _copy_obs(self, obs: ObsArray) -> dict[str, np.ndarray]:
         assert isinstance(obs, dict)

@@ -1,3 +1,7 @@
+import io
+import json
+import pathlib
+import zipfile
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -86,8 +90,8 @@ class REINFORCE(OnPolicyAlgorithm):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 3e-3,
-        n_steps: int = 256,
+        learning_rate: float | Schedule = 5e-3,
+        n_steps: int = 16,
         n_episodes: int = 1,
         batch_size: int | None = None,
         n_epochs: int = 1,
@@ -148,11 +152,6 @@ class REINFORCE(OnPolicyAlgorithm):
             seed=seed,
             _init_setup_model=False,
         )
-        if not isinstance(self.action_space, SUPPORTED_ACTION_SPACES):
-            raise ValueError(
-                f"REINFORCE does not support the action space {self.action_space}: "
-                f"supported are {', '.join(space.__name__ for space in SUPPORTED_ACTION_SPACES)}"
-            )
         self.n_episodes = n_episodes
         self.batch_size = batch_size
         self.n_epochs = n_epochs
@@ -164,6 +163,12 @@ class REINFORCE(OnPolicyAlgorithm):
             self._setup_model()
 
     def _setup_model(self) -> None:
+        # Checked here rather than in __init__ so that load() (which builds the model without an env) checks too.
+        if not isinstance(self.action_space, SUPPORTED_ACTION_SPACES):
+            raise ValueError(
+                f"REINFORCE does not support the action space {self.action_space}: "
+                f"supported are {', '.join(space.__name__ for space in SUPPORTED_ACTION_SPACES)}"
+            )
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
 
@@ -172,8 +177,9 @@ class REINFORCE(OnPolicyAlgorithm):
                 self.rollout_buffer_class = DictEpisodicRolloutBuffer  # type: ignore[assignment]
             else:
                 self.rollout_buffer_class = EpisodicRolloutBuffer  # type: ignore[assignment]
+        buffer_class: type[EpisodicRolloutBuffer] = self.rollout_buffer_class  # type: ignore[assignment]
 
-        self.rollout_buffer = self.rollout_buffer_class(  # type: ignore[misc]
+        self.rollout_buffer = buffer_class(
             self.observation_space,
             self.action_space,
             device=self.device,
@@ -218,12 +224,11 @@ class REINFORCE(OnPolicyAlgorithm):
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 self.policy.reset_noise(env.num_envs)
 
-            _check_finite("observation", self._last_obs, self.num_timesteps)
+            _check_finite("observation", self._last_obs, self.num_timesteps)  # type: ignore[arg-type]
             with th.no_grad():
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
                 # Only the actor runs here: the value baseline is evaluated at training time, on the current weights.
-                actions = self.policy.get_distribution(obs_tensor).get_actions()
-            actions = actions.cpu().numpy()
+                actions = self.policy.get_distribution(obs_tensor).get_actions().cpu().numpy()
 
             clipped_actions = actions
             if isinstance(self.action_space, spaces.Box):
@@ -319,6 +324,34 @@ class REINFORCE(OnPolicyAlgorithm):
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
+    @classmethod
+    def load(  # type: ignore[override]
+        cls: type[SelfREINFORCE],
+        path: str | pathlib.Path | io.BufferedIOBase,
+        env: GymEnv | None = None,
+        device: th.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfREINFORCE:
+        """
+        Load a model saved with :meth:`save`, as SB3's ``load`` does, after checking that the file is one.
+
+        SB3's format unpickles parts of the file: only load files you trust (``sb3_reinforce.hub.load_from_hub``
+        loads shared models without unpickling anything).
+        """
+        _check_model_archive(path)
+        return super().load(
+            path,
+            env=env,
+            device=device,
+            custom_objects=custom_objects,
+            print_system_info=print_system_info,
+            force_reset=force_reset,
+            **kwargs,
+        )
+
     def _setup_learn(
         self,
         total_timesteps: int,
@@ -348,6 +381,45 @@ class REINFORCE(OnPolicyAlgorithm):
             tb_log_name=tb_log_name,
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
+        )
+
+
+def _check_model_archive(path: str | pathlib.Path | io.BufferedIOBase) -> None:
+    """Fail with a clear message when ``path`` is not a REINFORCE model saved by SB3's ``save()``."""
+    if isinstance(path, str | pathlib.Path):
+        path = pathlib.Path(path)
+        if not path.exists() and path.with_suffix(".zip").exists():
+            path = path.with_suffix(".zip")
+        if not path.is_file():
+            raise FileNotFoundError(f"No model file at {path}")
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} is not a model: a REINFORCE model is a zip archive written by model.save()")
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            data = archive.read("data") if "data" in names else b""
+    else:
+        # A file object: read it, then rewind for SB3.
+        start = path.tell()
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                data = archive.read("data") if "data" in names else b""
+        except zipfile.BadZipFile as error:
+            raise ValueError(
+                "The file object is not a model: a REINFORCE model is a zip archive written by model.save()"
+            ) from error
+        path.seek(start)
+    missing = {"data", "policy.pth"} - names
+    if missing:
+        raise ValueError(f"{path} is not a Stable-Baselines3 model: the archive lacks {', '.join(sorted(missing))}")
+    try:
+        keys = set(json.loads(data))
+    except ValueError as error:
+        raise ValueError(f"{path} is not a Stable-Baselines3 model: its 'data' entry is not JSON") from error
+    if not {"baseline", "n_episodes"} <= keys:
+        raise ValueError(
+            f"{path} was not saved by REINFORCE (it has no 'baseline'/'n_episodes' hyperparameters): "
+            "load it with the algorithm class that saved it"
         )
 
 
@@ -410,7 +482,7 @@ def _check_finite(what: str, value: np.ndarray | dict[str, np.ndarray], timestep
     """Stop on NaN/inf coming from the env before it reaches the weights."""
     arrays = value.values() if isinstance(value, dict) else (value,)
     for array in arrays:
-        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
             bad_envs = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).tolist()
             raise ValueError(
                 f"Non-finite {what} (NaN or inf) from env(s) {bad_envs} at timestep {timestep}: REINFORCE stopped before "

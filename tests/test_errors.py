@@ -1,0 +1,91 @@
+"""Bad input fails loudly and early, naming the problem."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import IdentityEnv
+
+from sb3_reinforce import REINFORCE
+from sb3_reinforce.common.buffers import EpisodeTooLongError, EpisodicRolloutBuffer
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(gamma=1.5), "gamma must be a float in \\[0, 1\\]"),
+        (dict(gamma=-0.1), "gamma"),
+        (dict(n_steps=0), "n_steps must be a positive integer"),
+        (dict(n_steps=2.5), "n_steps must be a positive integer"),
+        (dict(n_episodes=-1), "n_episodes must be a positive integer"),
+        (dict(n_epochs=0), "n_epochs"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(max_episode_length=0), "max_episode_length"),
+        (dict(baseline="critic"), "baseline must be one of 'none', 'mean', 'value', got 'critic'"),
+        (dict(gae_lambda=0.95), "gae_lambda=0.95 is not supported.*Monte Carlo"),
+        (dict(learning_rate=-1e-3), "learning_rate must be > 0"),
+        (dict(learning_rate=float("nan")), "learning_rate must be a finite float"),
+        (dict(ent_coef=-0.1), "ent_coef must be a finite float >= 0"),
+        (dict(vf_coef=float("inf")), "vf_coef"),
+        (dict(max_grad_norm=0.0), "max_grad_norm must be a float > 0"),
+        (dict(rollout_buffer_class=dict), "rollout_buffer_class must be a subclass of EpisodicRolloutBuffer"),
+    ],
+)
+def test_invalid_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        REINFORCE("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def test_custom_buffer_subclass_is_accepted():
+    class MyBuffer(EpisodicRolloutBuffer):
+        pass
+
+    model = REINFORCE("MlpPolicy", "CartPole-v1", rollout_buffer_class=MyBuffer)
+    assert isinstance(model.rollout_buffer, MyBuffer)
+
+
+def test_unsupported_action_space():
+    env = IdentityEnv(space=spaces.Tuple([spaces.Discrete(2), spaces.Discrete(2)]))
+    with pytest.raises(ValueError, match=r"does not support the action space Tuple.*supported are Box, Discrete"):
+        REINFORCE("MlpPolicy", env)
+
+
+class BrokenEnv(gym.Env):
+    """Returns a NaN reward or observation at step ``bad_step``."""
+
+    observation_space = spaces.Box(-np.inf, np.inf, (2,), np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, what: str, bad_step: int = 3, ends: bool = True):
+        self.what, self.bad_step, self.ends = what, bad_step, ends
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(2, dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        bad = self.t == self.bad_step
+        obs = np.full(2, np.nan if bad and self.what == "observation" else 0.0, dtype=np.float32)
+        reward = np.inf if bad and self.what == "reward" else 1.0
+        return obs, reward, self.ends and self.t >= 10, False, {}
+
+
+@pytest.mark.parametrize("what", ["reward", "observation"])
+def test_non_finite_env_output_stops_training_before_the_update(what):
+    model = REINFORCE("MlpPolicy", make_vec_env(lambda: BrokenEnv(what), n_envs=2), n_steps=50)
+    weights = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    with pytest.raises(ValueError, match=f"Non-finite {what} \\(NaN or inf\\) from env\\(s\\) \\[0, 1\\]"):
+        model.learn(1000)
+    assert model._n_updates == 0
+    assert all((weights[k] == v).all() for k, v in model.policy.state_dict().items())
+
+
+def test_never_ending_episodes_hit_the_cap():
+    env = make_vec_env(lambda: BrokenEnv("none", bad_step=-1, ends=False), n_envs=1)
+    model = REINFORCE("MlpPolicy", env, max_episode_length=200)
+    with pytest.raises(EpisodeTooLongError, match="max_episode_length=200"):
+        model.learn(10_000)
+    assert model.num_timesteps <= 201

@@ -1,0 +1,27 @@
+"""Learning tests: a fixed seed and a step budget, never a stopwatch."""
+
+import gymnasium as gym
+import pytest
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.utils import LinearSchedule
+
+from sb3_reinforce import REINFORCE
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        # hyperparams/reinforce.yml's CartPole-v1 entry
+        dict(n_steps=16, learning_rate=LinearSchedule(5e-3, 0.0, 1.0), baseline="none"),
+        # REINFORCE with a learned value baseline
+        dict(n_steps=16, learning_rate=LinearSchedule(1e-2, 0.0, 1.0), baseline="value", vf_coef=1.0),
+    ],
+    ids=["zoo", "value-baseline"],
+)
+def test_cartpole_solved(kwargs):
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=8, seed=0), seed=0, **kwargs)
+    model.learn(60_000)
+    mean, _ = evaluate_policy(model, gym.make("CartPole-v1"), n_eval_episodes=10, deterministic=True)
+    assert mean >= 475
