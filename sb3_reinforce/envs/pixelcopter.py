@@ -29,7 +29,7 @@ from gymnasium import spaces
 
 from sb3_reinforce.envs.actions import BufferedDiscrete, coerce_discrete_action, invalid_action_error
 from sb3_reinforce.envs.pygame_rect import rect_start, spans_overlap
-from sb3_reinforce.envs.rendering import HUMAN_MIN_SCALE, HumanWindow, check_render_scale, fill_rect, upscale
+from sb3_reinforce.envs.rendering import FrameRenderer, HumanWindow, check_render_scale, fill_rect
 
 #: PLE steps its games with a fixed frame time: ``fps=30`` and ``force_fps=True``.
 FRAME_MS = 1000.0 / 30
@@ -173,7 +173,7 @@ class _ColumnBatch:
         self.window = 0  # first column that has not yet passed the copter
 
 
-class PixelcopterEnv(gym.Env[np.ndarray, np.int64]):
+class PixelcopterEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     """PLE's Pixelcopter with the ``gym_pygame`` interface, ported to Gymnasium 1.x without pygame.
 
     **Observation** ``Box(-inf, inf, (7,), float32)``, computed after the frame: copter y, copter
@@ -205,6 +205,8 @@ class PixelcopterEnv(gym.Env[np.ndarray, np.int64]):
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
+    window_title = "Pixelcopter-PLE"
+    action_meanings = ACTION_MEANINGS
 
     def __init__(self, width: int = 48, height: int = 48, render_mode: str | None = None, render_scale: int = 1) -> None:
         for name, size in (("width", width), ("height", height)):
@@ -444,23 +446,6 @@ class PixelcopterEnv(gym.Env[np.ndarray, np.int64]):
             self.render()
         return self._observation(), reward, dead, False, {}
 
-    def render(self) -> np.ndarray | None:
-        """Draw the current frame.
-
-        :return: a ``(height * render_scale, width * render_scale, 3)`` ``uint8`` array in
-            ``"rgb_array"`` mode, ``None`` otherwise
-        """
-        if self.render_mode is None:
-            gym.logger.warn('render() was called without a render_mode; create the env with render_mode="rgb_array".')
-            return None
-        frame = self._draw()
-        if self.render_mode == "rgb_array":
-            return upscale(frame, self.render_scale)
-        if self._window is None:
-            self._window = HumanWindow("Pixelcopter-PLE", self.metadata["render_fps"])
-        self._window.show(upscale(frame, max(self.render_scale, HUMAN_MIN_SCALE)))
-        return None
-
     def _draw(self) -> np.ndarray:
         """Paint the game as the original's sprite groups do: copter, then blocks, then walls over them."""
         geo = self._geo
@@ -480,13 +465,3 @@ class PixelcopterEnv(gym.Env[np.ndarray, np.int64]):
                 fill_rect(frame, left, col_top, geo.col_w, top_h, WALL_COLOR)
                 fill_rect(frame, left, col_top + geo.bottom_wall_y, geo.col_w, bottom_h, WALL_COLOR)
         return frame
-
-    def close(self) -> None:
-        """Close the ``"human"`` window, if any."""
-        if self._window is not None:
-            self._window.close()
-            self._window = None
-
-    def get_action_meanings(self) -> list[str]:
-        """Name of each action index, like ALE's method of the same name."""
-        return list(ACTION_MEANINGS)

@@ -22,7 +22,7 @@ from gymnasium import spaces
 
 from sb3_reinforce.envs.actions import BufferedDiscrete, coerce_discrete_action, invalid_action_error
 from sb3_reinforce.envs.pygame_rect import rect_start
-from sb3_reinforce.envs.rendering import HUMAN_MIN_SCALE, HumanWindow, check_render_scale, fill_rect, upscale
+from sb3_reinforce.envs.rendering import FrameRenderer, HumanWindow, check_render_scale, fill_rect
 
 #: PLE steps its games with a fixed frame time: ``fps=30`` and ``force_fps=True`` (Pong divides by 1000).
 FRAME_MS = 1000.0 / 30
@@ -40,7 +40,7 @@ def _percent_round_int(size: int, fraction: float) -> int:
     return round(size * fraction)
 
 
-class PongPLEEnv(gym.Env[np.ndarray, np.int64]):
+class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     """PLE's Pong with the ``gym_pygame`` interface, ported to Gymnasium 1.x without pygame.
 
     **Observation** ``Box(-inf, inf, (7,), float32)``, computed after the frame: agent paddle y,
@@ -75,6 +75,8 @@ class PongPLEEnv(gym.Env[np.ndarray, np.int64]):
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
+    window_title = "Pong-PLE"
+    action_meanings = ACTION_MEANINGS
 
     def __init__(
         self,
@@ -334,23 +336,6 @@ class PongPLEEnv(gym.Env[np.ndarray, np.int64]):
             self.render()
         return self._observation(), reward, self._over, False, {}
 
-    def render(self) -> np.ndarray | None:
-        """Draw the current frame (white paddles and ball on black).
-
-        :return: a ``(height * render_scale, width * render_scale, 3)`` ``uint8`` array in
-            ``"rgb_array"`` mode, ``None`` otherwise
-        """
-        if self.render_mode is None:
-            gym.logger.warn('render() was called without a render_mode; create the env with render_mode="rgb_array".')
-            return None
-        frame = self._draw()
-        if self.render_mode == "rgb_array":
-            return upscale(frame, self.render_scale)
-        if self._window is None:
-            self._window = HumanWindow("Pong-PLE", self.metadata["render_fps"])
-        self._window.show(upscale(frame, max(self.render_scale, HUMAN_MIN_SCALE)))
-        return None
-
     def _draw(self) -> np.ndarray:
         frame = np.zeros((self.height, self.width, 3), dtype=np.uint8)
         pw, ph = self._paddle_w, self._paddle_h
@@ -366,13 +351,3 @@ class PongPLEEnv(gym.Env[np.ndarray, np.int64]):
         for row, col in np.argwhere(disc):
             fill_rect(frame, left + int(col), top + int(row), 1, 1, WHITE)
         return frame
-
-    def close(self) -> None:
-        """Close the ``"human"`` window, if any."""
-        if self._window is not None:
-            self._window.close()
-            self._window = None
-
-    def get_action_meanings(self) -> list[str]:
-        """Name of each action index, like ALE's method of the same name."""
-        return list(ACTION_MEANINGS)

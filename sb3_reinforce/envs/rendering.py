@@ -6,9 +6,10 @@ Frames are plain ``(height, width, 3)`` ``uint8`` arrays built with numpy slicin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from gymnasium import logger as gym_logger
 from gymnasium.error import DependencyNotInstalled
 
 #: Upscale factor used for the ``"human"`` window when the env was created with ``render_scale=1``:
@@ -105,3 +106,50 @@ class HumanWindow:
             self._pygame.display.quit()
             self._pygame.quit()
             self._screen = None
+
+
+class FrameRenderer:
+    """``render()``, ``close()`` and ``get_action_meanings()`` of the PLE ports, built on their ``_draw()``.
+
+    Mixed in before ``gymnasium.Env``; the env sets ``render_mode``, ``render_scale`` and ``_window = None``.
+    """
+
+    #: Caption of the ``"human"`` window
+    window_title: ClassVar[str]
+    #: Name of each action index
+    action_meanings: ClassVar[tuple[str, ...]]
+    metadata: dict[str, Any]
+    render_mode: str | None
+    render_scale: int
+    _window: HumanWindow | None
+
+    def _draw(self) -> np.ndarray:
+        """:return: the current frame, ``(height, width, 3)`` ``uint8``, at the game's own size"""
+        raise NotImplementedError
+
+    def render(self) -> np.ndarray | None:
+        """Draw the current frame.
+
+        :return: a ``(height * render_scale, width * render_scale, 3)`` ``uint8`` array in
+            ``"rgb_array"`` mode, ``None`` otherwise
+        """
+        if self.render_mode is None:
+            gym_logger.warn('render() was called without a render_mode; create the env with render_mode="rgb_array".')
+            return None
+        frame = self._draw()
+        if self.render_mode == "rgb_array":
+            return upscale(frame, self.render_scale)
+        if self._window is None:
+            self._window = HumanWindow(self.window_title, self.metadata["render_fps"])
+        self._window.show(upscale(frame, max(self.render_scale, HUMAN_MIN_SCALE)))
+        return None
+
+    def close(self) -> None:
+        """Close the ``"human"`` window, if any."""
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def get_action_meanings(self) -> list[str]:
+        """Name of each action index, like ALE's method of the same name."""
+        return list(self.action_meanings)
