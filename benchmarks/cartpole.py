@@ -197,8 +197,9 @@ def main() -> None:
     registry = algorithms(args.course_timesteps, args.reinforce_default_timesteps)
     names = args.algos or list(registry)
     results: dict[str, list[dict[str, Any]]] = {}
-    for name in names:
-        for seed in args.seeds:
+    # Seeds outer, algorithms inner: a change in the machine's load during the run hits every algorithm alike.
+    for seed in args.seeds:
+        for name in names:
             run = registry[name](seed, args.eval_freq)
             results.setdefault(name, []).append(run)
             brief = {k: v for k, v in run.items() if k != "curve"}

@@ -14,7 +14,14 @@ from sb3_reinforce import REINFORCE
     "kwargs",
     [
         # hyperparams/reinforce.yml's CartPole-v1 entry
-        dict(n_steps=16, learning_rate=LinearSchedule(5e-3, 0.0, 1.0), baseline="none"),
+        dict(
+            n_steps=32,
+            n_episodes=8,
+            learning_rate=LinearSchedule(5e-3, 0.0, 1.0),
+            gamma=0.965,
+            baseline="none",
+            max_grad_norm=2.0,
+        ),
         # REINFORCE with a learned value baseline
         dict(n_steps=16, learning_rate=LinearSchedule(1e-2, 0.0, 1.0), baseline="value", vf_coef=1.0),
     ],

@@ -39,6 +39,11 @@ class REINFORCE(OnPolicyAlgorithm):
     ``A_t = G_t - b_t`` and ``b_t`` chosen by ``baseline``; ``normalize_advantage`` then standardizes
     ``A_t`` over the (mini)batch.
 
+    The defaults are the HF course's algorithm (standardized reward-to-go, no learned baseline) with larger
+    batches (``n_steps=256`` transitions per env) and Adam at ``1e-3``: on CartPole-v1 with one env it reaches
+    500 within about 30,000 steps (``benchmarks/cartpole.py``). With a constant learning rate the policy keeps
+    moving once it is good: decay it (``learning_rate=lambda p: 5e-3 * p``, ``lin_5e-3`` in the zoo) to settle.
+
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
@@ -90,14 +95,14 @@ class REINFORCE(OnPolicyAlgorithm):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 5e-3,
-        n_steps: int = 16,
+        learning_rate: float | Schedule = 1e-3,
+        n_steps: int = 256,
         n_episodes: int = 1,
         batch_size: int | None = None,
         n_epochs: int = 1,
         gamma: float = 0.99,
         gae_lambda: float = 1.0,
-        baseline: str = "value",
+        baseline: str = "none",
         normalize_advantage: bool = True,
         ent_coef: float = 0.0,
         vf_coef: float = 0.5,
