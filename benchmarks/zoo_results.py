@@ -1,0 +1,187 @@
+"""Train REINFORCE with the packaged zoo hyperparameters on several seeds, evaluate, plot the learning curves.
+
+For every seed it runs the RL Zoo command a user would run (printed before it starts)::
+
+    python -m sb3_reinforce.train --algo reinforce --env <env> --seed <seed> -f <logs>/<env>/seed<seed> \
+        --eval-freq <freq> --eval-episodes 10 --n-eval-envs 1 --num-threads 1
+
+then loads the final model (with its VecNormalize statistics) and evaluates it on 10 episodes, twice, on a
+fresh env seeded ``10_000 + seed``:
+
+- like the Hugging Face course: actions sampled from the policy, score = mean - std of the returns;
+- like SB3 / the zoo: deterministic actions (stochastic for Atari, as the zoo does), mean ± std.
+
+It writes ``<out>/<env>.json`` (every run, with the periodic evaluations of the zoo's EvalCallback), the
+learning curve ``<out>/<env>.png`` (mean over seeds of the periodic evaluations, with min/max band), and
+prints a Markdown row for the README. Example (the README's results table comes from exactly this)::
+
+    python benchmarks/zoo_results.py --env CartPole-v1 --seeds 0 1 2 --eval-freq 10000
+
+``--jobs 2`` trains two seeds at a time (one core each on a 2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rl_zoo3.utils import create_test_env, get_saved_hyperparams
+from stable_baselines3.common.evaluation import evaluate_policy
+
+from sb3_reinforce import REINFORCE
+
+ATARI_SUFFIXES = ("NoFrameskip-v4",)
+
+
+def train_command(
+    env_id: str, seed: int, log_folder: Path, eval_freq: int, curve_episodes: int, extra: list[str]
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "sb3_reinforce.train",
+        "--algo",
+        "reinforce",
+        "--env",
+        env_id,
+        "--seed",
+        str(seed),
+        "-f",
+        str(log_folder),
+        "--eval-freq",
+        str(eval_freq),
+        "--eval-episodes",
+        str(curve_episodes),
+        "--n-eval-envs",
+        "1",
+        "--num-threads",
+        "1",
+        *extra,
+    ]
+
+
+def evaluate(
+    run_dir: Path, env_id: str, seed: int, deterministic: bool, n_episodes: int, max_steps: int | None
+) -> tuple[float, float]:
+    """Mean and std of the return of ``n_episodes`` episodes of the run's final model, on a fresh env."""
+    stats_path = run_dir / env_id
+    hyperparams, _ = get_saved_hyperparams(str(stats_path))
+    env = create_test_env(
+        env_id,
+        n_envs=1,
+        stats_path=str(stats_path),
+        seed=10_000 + seed,
+        should_render=False,
+        hyperparams=hyperparams,
+        env_kwargs={} if max_steps is None else {"max_episode_steps": max_steps},
+    )
+    model = REINFORCE.load(run_dir / f"{env_id}.zip", device="cpu")
+    mean, std = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=deterministic, warn=False)
+    env.close()
+    return float(mean), float(std)
+
+
+def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str, Any]:
+    env_id, n_episodes, max_steps = args.env, args.eval_episodes, args.eval_max_steps
+    logs = args.logs
+    log_folder = logs / env_id / f"seed{seed}"
+    run_dir = log_folder / "reinforce" / f"{env_id}_1"
+    if run_dir.exists():
+        raise SystemExit(f"{run_dir} exists: remove it (or pick another --logs) so that the run starts from scratch")
+    command = train_command(env_id, seed, log_folder, args.eval_freq, args.curve_episodes, extra)
+    print("$", shlex.join(["python", *command[1:]]), flush=True)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    train_seconds = time.perf_counter() - start
+
+    evaluations = np.load(run_dir / "evaluations.npz")
+    course_mean, course_std = evaluate(run_dir, env_id, seed, False, n_episodes, max_steps)
+    deterministic = not env_id.endswith(ATARI_SUFFIXES)
+    sb3_mean, sb3_std = evaluate(run_dir, env_id, seed, deterministic, n_episodes, max_steps)
+    result = {
+        "seed": seed,
+        "train_seconds": round(train_seconds, 1),
+        "course_mean": course_mean,
+        "course_std": course_std,
+        "course_score": course_mean - course_std,
+        "eval_max_steps": max_steps,
+        "sb3_deterministic": deterministic,
+        "sb3_mean": sb3_mean,
+        "sb3_std": sb3_std,
+        "curve_timesteps": evaluations["timesteps"].tolist(),
+        "curve_mean": evaluations["results"].mean(axis=1).tolist(),
+    }
+    brief = {k: v for k, v in result.items() if not k.startswith("curve")}
+    print(json.dumps({"env": env_id, **brief}), flush=True)
+    return result
+
+
+def plot(env_id: str, runs: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    length = min(len(run["curve_timesteps"]) for run in runs)
+    steps = np.array(runs[0]["curve_timesteps"][:length])
+    curves = np.array([run["curve_mean"][:length] for run in runs])
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(steps, curves.mean(axis=0), label=f"mean of {len(runs)} seeds")
+    ax.fill_between(steps, curves.min(axis=0), curves.max(axis=0), alpha=0.25, label="min / max over seeds")
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("evaluation return (10 episodes)")
+    ax.set_title(f"REINFORCE on {env_id} (zoo hyperparameters)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def markdown_row(env_id: str, runs: list[dict[str, Any]]) -> str:
+    course = ", ".join(f"{r['course_score']:.1f}" for r in runs)
+    sb3 = ", ".join(f"{r['sb3_mean']:.1f} ± {r['sb3_std']:.1f}" for r in runs)
+    minutes = statistics.median(r["train_seconds"] for r in runs) / 60
+    steps = runs[0]["curve_timesteps"][-1] if runs[0]["curve_timesteps"] else "-"
+    return f"| {env_id} | {len(runs)} | {steps:,} | {minutes:.1f} | {course} | {sb3} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--eval-freq", type=int, required=True, help="Periodic evaluation every N env steps (the curve)")
+    parser.add_argument("--eval-episodes", type=int, default=10, help="Episodes of each final evaluation")
+    parser.add_argument("--curve-episodes", type=int, default=10, help="Episodes of each periodic evaluation")
+    parser.add_argument(
+        "--eval-max-steps", type=int, default=None, help="Cap the final evaluation episodes (Pong-PLE has no time limit)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="Seeds trained at the same time")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="Where the JSON and PNG go")
+    parser.add_argument("--logs", type=Path, default=Path("logs/zoo_results"), help="The zoo's log folders (models)")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="After --: more flags for the train command")
+    args = parser.parse_args()
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        runs = list(pool.map(lambda seed: run_seed(args, seed, extra), args.seeds))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.env}.json").write_text(json.dumps(runs, indent=1))
+    plot(args.env, runs, args.out / f"{args.env}.png")
+    print()
+    print("| env | seeds | steps | median train min | course score (mean - std), per seed | SB3 eval (mean ± std), per seed |")
+    print("|---|---|---|---|---|---|")
+    print(markdown_row(args.env, runs))
+
+
+if __name__ == "__main__":
+    main()
