@@ -17,7 +17,8 @@ prints a Markdown row for the README. Example (the README's results table comes 
 
     python benchmarks/zoo_results.py --env CartPole-v1 --seeds 0 1 2 --eval-freq 10000
 
-``--jobs 2`` trains two seeds at a time (one core each on a 2-core machine).
+``--jobs 2`` trains two seeds at a time (one core each on a 2-core machine). Seeds trained by separate invocations
+are merged into the same JSON file (a seed trained again replaces its earlier run).
 """
 
 from __future__ import annotations
@@ -175,7 +176,13 @@ def main() -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         runs = list(pool.map(lambda seed: run_seed(args, seed, extra), args.seeds))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.env}.json").write_text(json.dumps(runs, indent=1))
+    results_path = args.out / f"{args.env}.json"
+    # Seeds may be trained by separate invocations: keep the other seeds' runs already recorded.
+    seeds = {run["seed"] for run in runs}
+    if results_path.exists():
+        runs += [run for run in json.loads(results_path.read_text()) if run["seed"] not in seeds]
+    runs.sort(key=lambda run: run["seed"])
+    results_path.write_text(json.dumps(runs, indent=1))
     plot(args.env, runs, args.out / f"{args.env}.png")
     print()
     print("| env | seeds | steps | median train min | course score (mean - std), per seed | SB3 eval (mean ± std), per seed |")
