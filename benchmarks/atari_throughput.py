@@ -89,8 +89,10 @@ def main() -> None:
             print(json.dumps({"algorithm": name, "repeat": repeat, "steps_per_second": round(rate, 1)}), flush=True)
 
     device = th.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or platform.machine()
-    print(f"\n{ENV_ID}, {args.steps} env steps per run, {args.repeats} runs, device {args.device} ({device}), "
-          f"torch {th.__version__}, {th.get_num_threads()} threads")
+    print(
+        f"\n{ENV_ID}, {args.steps} env steps per run, {args.repeats} runs, device {args.device} ({device}), "
+        f"torch {th.__version__}, {th.get_num_threads()} threads"
+    )
     print("| algorithm | env steps/s (median) | min | max | vs A2C |")
     print("|---|---:|---:|---:|---:|")
     a2c = statistics.median(rates["A2C (zoo)"])
