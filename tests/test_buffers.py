@@ -71,6 +71,7 @@ def test_running_episodes_are_carried_to_the_next_rollout():
     np.testing.assert_array_equal(buffer.observations.flatten(), [0, 2])
     np.testing.assert_allclose(buffer.returns, [1.5, 1.0])
     assert buffer.n_unfinished_transitions == 4  # env 0: 1 step, env 1: 3 steps
+    assert buffer.n_batch_carried == 0
 
     buffer.reset()
     add_steps(buffer, rewards=[[2.0, 2.0], [8.0, 8.0]], dones=[[True, False], [False, True]], first_id=100)
@@ -80,6 +81,7 @@ def test_running_episodes_are_carried_to_the_next_rollout():
     env1 = [1 + 0.5 * (1 + 0.5 * (1 + 0.5 * (2 + 0.5 * 8))), 1 + 0.5 * (1 + 0.5 * (2 + 0.5 * 8)), 1 + 0.5 * (2 + 0.5 * 8)]
     np.testing.assert_allclose(buffer.returns, [1 + 0.5 * 2, 2.0, *env1, 2 + 0.5 * 8, 8.0])
     assert buffer.n_unfinished_transitions == 1  # env 0 started a new episode at id 102
+    assert buffer.n_batch_carried == 4  # ids 4, 1, 3, 5 were collected during the first rollout
 
 
 def test_truncation_ends_the_episode_without_bootstrap():

@@ -30,11 +30,23 @@ from sb3_reinforce.common.buffers import EpisodeTooLongError, EpisodicRolloutBuf
         (dict(vf_coef=float("inf")), "vf_coef"),
         (dict(max_grad_norm=0.0), "max_grad_norm must be a float > 0"),
         (dict(rollout_buffer_class=dict), "rollout_buffer_class must be a subclass of EpisodicRolloutBuffer"),
+        (dict(gamma=True), "gamma must be a float in \\[0, 1\\], got True"),
+        (dict(normalize_advantage="no"), "normalize_advantage must be True or False, got 'no'"),
+        (dict(stats_window_size=0), "stats_window_size must be a positive integer"),
+        (dict(sde_sample_freq=-5), "sde_sample_freq must be -1 .* or an integer >= 0, got -5"),
+        (dict(rollout_buffer_kwargs=dict(gamma=0.5)), "rollout_buffer_kwargs must not set gamma"),
     ],
 )
 def test_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         REINFORCE("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def test_numpy_scalars_are_accepted():
+    # What a config file parsed with numpy, or an Optuna sampler, may hand over.
+    model = REINFORCE("MlpPolicy", "CartPole-v1", gamma=np.float32(0.5), learning_rate=np.float64(1e-3), n_steps=np.int64(8))
+    assert model.gamma == 0.5 and isinstance(model.gamma, float)
+    assert model.lr_schedule(1.0) == pytest.approx(1e-3)
 
 
 def test_custom_buffer_subclass_is_accepted():

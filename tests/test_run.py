@@ -1,4 +1,5 @@
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch as th
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback, StopTrainingOnRewardThreshold
@@ -85,8 +86,9 @@ def test_gsde_and_squashed_box():
     assert model._n_updates >= 2
 
 
-def test_logger_keys(tmp_path):
-    model = REINFORCE("MlpPolicy", "CartPole-v1", n_steps=64, baseline="value", policy_kwargs=SMALL_NET, seed=0)
+@pytest.mark.parametrize("baseline", ["none", "mean", "value"])
+def test_logger_keys(tmp_path, baseline):
+    model = REINFORCE("MlpPolicy", "CartPole-v1", n_steps=64, baseline=baseline, policy_kwargs=SMALL_NET, seed=0)
     model.set_logger(configure(str(tmp_path), ["csv"]))
     model.learn(500)
     header = (tmp_path / "progress.csv").read_text().splitlines()[0].split(",")
@@ -95,13 +97,22 @@ def test_logger_keys(tmp_path):
         "rollout/ep_len_mean",
         "train/policy_loss",
         "train/entropy_loss",
-        "train/value_loss",
         "train/explained_variance",
         "train/n_updates",
         "train/learning_rate",
         "time/fps",
     ):
         assert key in header
+    assert ("train/value_loss" in header) == (baseline == "value")
+    rows = [
+        dict(zip(header, line.split(","), strict=True)) for line in (tmp_path / "progress.csv").read_text().splitlines()[1:]
+    ]
+    explained = [float(row["train/explained_variance"]) for row in rows if row["train/explained_variance"]]
+    if baseline == "none":
+        # A zero baseline explains none of the returns' variance, by definition.
+        assert explained == [0.0] * len(explained) and explained
+    else:
+        assert all(value <= 1.0 for value in explained) and explained
 
 
 def test_no_value_loss_without_value_baseline(tmp_path):
@@ -146,10 +157,71 @@ def test_callback_stop_mid_rollout_keeps_collected_steps():
     model.learn(10_000, callback=StopAfter())
     assert model.num_timesteps == 5
     assert model._n_updates == 0
-    # The 4 stored steps are kept for the continued run (same envs, reset_num_timesteps=False).
-    assert model.rollout_buffer.n_unfinished_transitions + model.rollout_buffer.n_complete_transitions == 4
+    # The 5 steps taken are kept for the continued run (same envs, reset_num_timesteps=False).
+    assert model.rollout_buffer.n_unfinished_transitions + model.rollout_buffer.n_complete_transitions == 5
     model.learn(100, reset_num_timesteps=False)
     assert model._n_updates >= 1
+
+
+class CountingEnv(gym.Env):
+    """Observation = steps taken in the episode, reward 1 per step, episodes of exactly 3 steps."""
+
+    observation_space = gym.spaces.Box(0.0, 3.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(1, self.t, dtype=np.float32), 1.0, self.t == 3, False, {}
+
+
+class RecordBatches(BaseCallback):
+    """Stops at ``stop_at`` timesteps (if given) and keeps the observations and returns of every batch."""
+
+    def __init__(self, stop_at: int | None = None):
+        super().__init__()
+        self.stop_at, self.batches = stop_at, []
+
+    def _on_step(self) -> bool:
+        return self.stop_at is None or self.num_timesteps < self.stop_at
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        self.batches.append((buffer.observations.flatten().tolist(), buffer.returns.tolist()))
+
+
+def test_callback_stop_on_an_episode_end_does_not_glue_episodes():
+    # Stopping on the step that ends the first episode, then continuing, must give the same episodes as never stopping:
+    # observations 0, 1, 2 and returns 3, 2, 1 (gamma 1), never an episode spanning the stop.
+    model = REINFORCE("MlpPolicy", make_vec_env(CountingEnv, n_envs=1), n_steps=3, gamma=1.0, policy_kwargs=SMALL_NET, seed=0)
+    model.learn(100, callback=RecordBatches(stop_at=3))
+    assert model.num_timesteps == 3 and model._n_updates == 0
+    recorder = RecordBatches()
+    model.learn(6, reset_num_timesteps=False, callback=recorder)
+    assert len(recorder.batches) == 3
+    for observations, returns in recorder.batches:
+        assert observations == [0.0, 1.0, 2.0]
+        assert returns == [3.0, 2.0, 1.0]
+
+
+def test_learning_rate_schedule_never_goes_negative():
+    # The last rollout overshoots total_timesteps (it completes its episodes): a schedule that does not clip, like the
+    # zoo's lin_*, must still get a progress of at least 0.
+    seen = []
+
+    def schedule(progress_remaining: float) -> float:
+        seen.append(progress_remaining)
+        return 1e-3 * progress_remaining
+
+    model = REINFORCE("MlpPolicy", make_vec_env(CountingEnv, n_envs=1), n_steps=2, learning_rate=schedule, seed=0)
+    model.learn(10)  # episodes of 3 steps: the last update happens at 12 steps
+    assert model.num_timesteps == 12
+    assert min(seen) == 0.0
+    assert model.policy.optimizer.param_groups[0]["lr"] == 0.0
 
 
 def test_vec_normalize_and_evaluate_policy():
@@ -158,8 +230,11 @@ def test_vec_normalize_and_evaluate_policy():
     model.learn(500)
     assert env.obs_rms.count > 500
     env.training = False
-    mean, std = evaluate_policy(model, env, n_eval_episodes=3)
-    assert mean > 0 and std >= 0
+    obs_rms_count = env.obs_rms.count
+    mean, _ = evaluate_policy(model, env, n_eval_episodes=3)
+    # CartPole episodes last at least 8 steps, and the statistics stay frozen during the evaluation.
+    assert mean >= 8
+    assert env.obs_rms.count == obs_rms_count
 
 
 @pytest.mark.parametrize("device", ["cpu", "auto"])
@@ -174,13 +249,15 @@ def test_device(device):
 @pytest.mark.parametrize("baseline", ["none", "value"])
 def test_same_seed_same_weights(baseline):
     def train() -> dict[str, th.Tensor]:
-        model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), baseline=baseline, n_steps=32, seed=3)
+        model = REINFORCE(
+            "MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), baseline=baseline, n_steps=32, seed=3, device="cpu"
+        )
         model.learn(600)
         return model.policy.state_dict()
 
     first, second = train(), train()
     assert all(th.equal(first[key], second[key]) for key in first)
-    third = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), baseline=baseline, n_steps=32, seed=4)
+    third = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), baseline=baseline, n_steps=32, seed=4, device="cpu")
     third.learn(600)
     assert not all(th.equal(first[key], third.policy.state_dict()[key]) for key in first)
 

@@ -111,6 +111,9 @@ class EpisodicRolloutBuffer(BaseBuffer):
         self.actions = np.zeros((0, self.action_dim), dtype=np.float32)
         self.returns = np.zeros(0, dtype=np.float32)
         self.n_batch_episodes = 0
+        # Transitions of the batch collected during earlier rollouts (episodes that spanned an update): the
+        # off-policy share that finishing running episodes instead of dropping them costs.
+        self.n_batch_carried = 0
         if discard_unfinished:
             self._step_obs: list[ObsArray] = []
             self._step_actions: list[np.ndarray] = []
@@ -179,6 +182,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
                 batch_actions.append(env_actions[:cut])
                 batch_returns.append(discounted_returns(env_rewards[:cut], env_dones[:cut], self.gamma))
                 self.n_batch_episodes += len(ends)
+                self.n_batch_carried += min(len(tail["rewards"]), cut)
             self._tails[env_idx] = {
                 "obs": self._index_obs(env_obs, slice(cut, None)),
                 "actions": env_actions[cut:],

@@ -30,8 +30,9 @@ class REINFORCE(OnPolicyAlgorithm):
     Each update uses complete episodes only. A rollout ends as soon as the episodes completed since the
     last update hold at least ``n_steps * n_envs`` transitions and number at least ``n_episodes``. The
     episodes still running at that moment are not cut: their steps stay in the buffer and the episodes are
-    finished, under the updated policy, in the next rollout (the accepted bias: the first part of such an
-    episode was sampled by the previous policy, as with SB3's A2C/PPO whenever a rollout spans an update).
+    finished, under the updated policy, in a later rollout (the accepted bias: the first part of such an
+    episode was sampled by an older policy, as with SB3's A2C/PPO whenever a rollout spans an update; the share
+    of such transitions in each batch is logged as ``train/carried_fraction``).
     Returns are the discounted reward-to-go inside each episode; a time-limit truncation ends the episode
     and nothing is ever bootstrapped from a value function.
 
@@ -133,8 +134,16 @@ class REINFORCE(OnPolicyAlgorithm):
             vf_coef=vf_coef,
             max_grad_norm=max_grad_norm,
             max_episode_length=max_episode_length,
+            normalize_advantage=normalize_advantage,
+            sde_sample_freq=sde_sample_freq,
+            stats_window_size=stats_window_size,
             rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
         )
+        # SB3 wants Python floats (FloatSchedule rejects numpy scalars); the checks above accept both.
+        if not callable(learning_rate):
+            learning_rate = float(learning_rate)
+        gamma, ent_coef, vf_coef, max_grad_norm = float(gamma), float(ent_coef), float(vf_coef), float(max_grad_norm)
         super().__init__(
             policy,
             env,
@@ -244,23 +253,30 @@ class REINFORCE(OnPolicyAlgorithm):
 
             new_obs, rewards, dones, infos = env.step(clipped_actions)
             self.num_timesteps += env.num_envs
+            _check_finite("reward", rewards, self.num_timesteps)
+
+            # Recorded before the callback (SB3 records after it): a callback that stops training must not lose this
+            # step, or an episode continued by learn(reset_num_timesteps=False) would miss it, and maybe its end.
+            rollout_buffer.add(self._last_obs, actions, rewards, dones)  # type: ignore[arg-type]
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
 
             callback.update_locals(locals())
             if not callback.on_step():
                 return False
 
-            self._update_info_buffer(infos, dones)
-            n_steps += 1
-            _check_finite("reward", rewards, self.num_timesteps)
-
-            rollout_buffer.add(self._last_obs, actions, rewards, dones)  # type: ignore[arg-type]
-            self._last_obs = new_obs  # type: ignore[assignment]
-            self._last_episode_starts = dones
-
         rollout_buffer.finalize()
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
+
+    def _update_current_progress_remaining(self, num_timesteps: int, total_timesteps: int) -> None:
+        # A rollout ends only once its episodes are complete, so the last one overshoots total_timesteps: clamp at 0,
+        # or a schedule such as the zoo's lin_* (which does not clip) would make the last update with a negative rate.
+        super()._update_current_progress_remaining(num_timesteps, total_timesteps)
+        self._current_progress_remaining = max(0.0, self._current_progress_remaining)
 
     def train(self) -> None:
         """Make one policy-gradient update (``n_epochs`` passes, one step per minibatch) on the collected episodes."""
@@ -269,7 +285,7 @@ class REINFORCE(OnPolicyAlgorithm):
         use_value = self.baseline == "value"
 
         policy_losses, entropy_losses, value_losses = [], [], []
-        all_values, all_returns = [], []
+        all_baselines, all_returns = [], []
         for _ in range(self.n_epochs):
             for rollout_data in self.rollout_buffer.get(self.batch_size):
                 actions = rollout_data.actions
@@ -280,12 +296,15 @@ class REINFORCE(OnPolicyAlgorithm):
                 if use_value:
                     values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
                     values = values.flatten()
-                    advantages = returns - values.detach()
+                    baseline = values.detach()
                 else:
                     distribution = self.policy.get_distribution(rollout_data.observations)
                     log_prob = distribution.log_prob(actions)
                     entropy = distribution.entropy()
-                    advantages = returns - returns.mean() if self.baseline == "mean" else returns
+                    baseline = returns.mean().expand_as(returns) if self.baseline == "mean" else th.zeros_like(returns)
+                advantages = returns - baseline
+                all_baselines.append(baseline.cpu().numpy())
+                all_returns.append(returns.cpu().numpy())
 
                 if self.normalize_advantage and len(advantages) > 1:
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
@@ -298,14 +317,12 @@ class REINFORCE(OnPolicyAlgorithm):
                     value_loss = F.mse_loss(values, returns)
                     loss = loss + self.vf_coef * value_loss
                     value_losses.append(value_loss.item())
-                    all_values.append(values.detach().cpu().numpy())
-                    all_returns.append(returns.cpu().numpy())
 
                 if not th.isfinite(loss):
                     raise FloatingPointError(
-                        f"The REINFORCE loss is {loss.item()} at timestep {self.num_timesteps}: the update was skipped so the "
-                        "weights stay finite. Lower learning_rate, enable normalize_advantage or scale the rewards "
-                        "(e.g. VecNormalize)."
+                        f"The REINFORCE loss is {loss.item()} at timestep {self.num_timesteps}: this gradient step was not "
+                        "applied, so the weights stay finite. Lower learning_rate, enable normalize_advantage or scale the "
+                        "rewards (e.g. VecNormalize)."
                     )
 
                 self.policy.optimizer.zero_grad()
@@ -321,11 +338,14 @@ class REINFORCE(OnPolicyAlgorithm):
         self.logger.record("train/entropy_loss", np.mean(entropy_losses))
         self.logger.record("train/n_episodes", self.rollout_buffer.n_batch_episodes)
         self.logger.record("train/n_transitions", self.rollout_buffer.size())
+        self.logger.record("train/carried_fraction", self.rollout_buffer.n_batch_carried / self.rollout_buffer.size())
+        # How much of the returns' variance the baseline explains: only a learned value can make it > 0
+        # (it is 0 by construction without one), as for A2C/PPO's value function.
+        self.logger.record(
+            "train/explained_variance", explained_variance(np.concatenate(all_baselines), np.concatenate(all_returns))
+        )
         if use_value:
             self.logger.record("train/value_loss", np.mean(value_losses))
-            self.logger.record(
-                "train/explained_variance", explained_variance(np.concatenate(all_values), np.concatenate(all_returns))
-            )
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
@@ -442,7 +462,11 @@ def _check_hyperparameters(
     vf_coef: float,
     max_grad_norm: float,
     max_episode_length: int,
+    normalize_advantage: bool,
+    sde_sample_freq: int,
+    stats_window_size: int,
     rollout_buffer_class: type | None,
+    rollout_buffer_kwargs: dict[str, Any] | None,
 ) -> None:
     """Raise ``ValueError`` naming the first invalid hyperparameter and what it accepts."""
 
@@ -450,7 +474,11 @@ def _check_hyperparameters(
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
-    if not callable(learning_rate) and not (isinstance(learning_rate, int | float) and np.isfinite(learning_rate)):
+    def is_real(value: Any) -> bool:
+        # numpy scalars (np.float32(0.99), from a config or a sampler) are as good as Python numbers; bools are not.
+        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+
+    if not callable(learning_rate) and not (is_real(learning_rate) and np.isfinite(learning_rate)):
         raise ValueError(f"learning_rate must be a finite float or a schedule (callable), got {learning_rate!r}")
     if not callable(learning_rate) and learning_rate <= 0:
         raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
@@ -460,7 +488,7 @@ def _check_hyperparameters(
     positive_int("max_episode_length", max_episode_length)
     if batch_size is not None:
         positive_int("batch_size", batch_size)
-    if not (isinstance(gamma, int | float) and 0.0 <= gamma <= 1.0):
+    if not (is_real(gamma) and 0.0 <= gamma <= 1.0):
         raise ValueError(f"gamma must be a float in [0, 1], got {gamma!r}")
     if gae_lambda != 1.0:
         raise ValueError(
@@ -470,9 +498,9 @@ def _check_hyperparameters(
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {', '.join(repr(b) for b in BASELINES)}, got {baseline!r}")
     for name, value in (("ent_coef", ent_coef), ("vf_coef", vf_coef)):
-        if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
+        if not (is_real(value) and np.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite float >= 0, got {value!r}")
-    if not (isinstance(max_grad_norm, int | float) and max_grad_norm > 0):
+    if not (is_real(max_grad_norm) and max_grad_norm > 0):
         raise ValueError(f"max_grad_norm must be a float > 0 (use float('inf') to disable clipping), got {max_grad_norm!r}")
     if rollout_buffer_class is not None and not (
         isinstance(rollout_buffer_class, type) and issubclass(rollout_buffer_class, EpisodicRolloutBuffer)
@@ -480,6 +508,21 @@ def _check_hyperparameters(
         raise ValueError(
             f"rollout_buffer_class must be a subclass of EpisodicRolloutBuffer (REINFORCE needs complete episodes), "
             f"got {rollout_buffer_class!r}"
+        )
+    if not isinstance(normalize_advantage, bool | np.bool_):
+        raise ValueError(f"normalize_advantage must be True or False, got {normalize_advantage!r}")
+    if isinstance(sde_sample_freq, bool) or not isinstance(sde_sample_freq, int | np.integer) or sde_sample_freq < -1:
+        raise ValueError(
+            f"sde_sample_freq must be -1 (sample only at the start of a rollout) or an integer >= 0, got {sde_sample_freq!r}"
+        )
+    positive_int("stats_window_size", stats_window_size)
+    # The algorithm passes these to the buffer itself: setting them there too would contradict the algorithm's own.
+    managed = {"gamma", "n_envs", "device", "max_episode_length", "observation_space", "action_space"}
+    clashing = sorted(managed & set(rollout_buffer_kwargs or {}))
+    if clashing:
+        raise ValueError(
+            f"rollout_buffer_kwargs must not set {', '.join(clashing)}: REINFORCE passes them to the buffer from its own "
+            "arguments (set gamma, max_episode_length, device on REINFORCE itself)"
         )
 
 
