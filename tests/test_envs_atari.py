@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import gymnasium as gym
@@ -11,12 +12,35 @@ import pytest
 from sb3_reinforce.envs import register_envs
 from sb3_reinforce.envs.atari import ATARI_EXTRA_HINT, register_atari_envs
 
+PLE_IDS = ("Pixelcopter-PLE-v0", "Pong-PLE-v0")
+
 
 def test_register_atari_envs_without_ale_py(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ale_py", None)  # makes `import ale_py` fail as if not installed
+    for env_id in PLE_IDS:  # so that register_envs() has to register them again (restored afterwards)
+        monkeypatch.delitem(gym.registry, env_id, raising=False)
     assert register_atari_envs() is False
     register_envs()  # and registering the PLE games still works
-    assert "Pong-PLE-v0" in gym.registry
+    for env_id in PLE_IDS:
+        assert gym.spec(env_id).entry_point.startswith("sb3_reinforce.envs.")
+
+
+def test_import_without_ale_py() -> None:
+    """A fresh process without ale-py: ``import sb3_reinforce`` works and registers the PLE ids only."""
+    code = (
+        "import sys; sys.modules['ale_py'] = None\n"
+        "import gymnasium as gym\n"
+        "assert not any('PLE' in env_id for env_id in gym.registry)\n"
+        "import sb3_reinforce\n"
+        "from sb3_reinforce.envs import register_atari_envs\n"
+        f"for env_id in {PLE_IDS!r}:\n"
+        "    assert env_id in gym.registry, env_id\n"
+        "    gym.make(env_id).reset(seed=0)\n"
+        "assert register_atari_envs() is False\n"
+        "assert 'PongNoFrameskip-v4' not in gym.registry\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
 
 
 def test_pong_noframeskip_v4() -> None:

@@ -104,6 +104,28 @@ def test_first_observation_seeded(seed: int) -> None:
     assert obs[2] + obs[3] == 24  # distances to ceiling and floor always sum to the 24 px opening
 
 
+@pytest.mark.parametrize("seed", [np.int64(3), np.uint32(3), np.int16(3)])
+def test_numpy_integer_seeds(seed) -> None:
+    reference, env = PixelcopterEnv(), PixelcopterEnv()
+    expected, _ = reference.reset(seed=3)
+    obs, _ = env.reset(seed=seed)  # Gymnasium's own seeding rejects numpy integers
+    np.testing.assert_array_equal(obs, expected)
+    assert env.np_random.bit_generator.state == reference.np_random.bit_generator.state
+    np.testing.assert_array_equal(gym.make(ENV_ID).reset(seed=seed)[0], expected)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**40, 3.0, "3", np.array([3])])
+def test_invalid_seed_raises_before_reseeding(seed) -> None:
+    env, reference = PixelcopterEnv(), PixelcopterEnv()
+    env.reset(seed=5)
+    reference.reset(seed=5)
+    with pytest.raises(ValueError, match=r"seed must be"):
+        env.reset(seed=seed)
+    # Neither generator was touched: the next unseeded episode is the one the reference plays.
+    np.testing.assert_array_equal(env.reset()[0], reference.reset()[0])
+    assert env.np_random.bit_generator.state == reference.np_random.bit_generator.state
+
+
 def test_unseeded_episodes_continue_the_stream() -> None:
     env = PixelcopterEnv()
     first, _ = env.reset()
@@ -188,18 +210,23 @@ def test_golden_trajectory_matches_original() -> None:
 
 
 def test_wall_refill_schedule() -> None:
-    """New wall batches arrive at frame 222 and then every 297 frames (spec), from the column layout."""
+    """New wall batches arrive at frame 222 and then every 297 frames (spec), while the env is stepped."""
     geo = _geometry(48, 48)
-    assert geo.start_layout.x0 == tuple(range(2, 192, 4))
-    assert geo.refill_layout.x0 == tuple(range(50, 242, 4))
-    batches = [(0, geo.start_layout.removal)]
-    refills = []
-    for frame in range(1, 1000):
-        alive = sum(sum(frame - born < removal for removal in removals) for born, removals in batches)
-        if alive <= 13:
-            refills.append(frame)
-            batches.append((frame, geo.refill_layout.removal))
+    assert geo.start_layout.x0 == tuple(range(2, 192, 4))  # 48 columns over 4 screen widths
+    assert geo.refill_layout.x0 == tuple(range(50, 242, 4))  # and 48 more, starting off screen
+    env = PixelcopterEnv()
+    env.reset(seed=GOLDEN_SEED)
+    refills, columns_left = [], []
+    for step, action in enumerate(decode_actions(GOLDEN_ACTIONS_HEX, GOLDEN_LENGTH), 1):
+        before = env._n_columns
+        env.step(action)
+        if env._n_columns > before:
+            refills.append(step)
+            columns_left.append(env._n_columns - 48)
+            assert env._batches[-1].born == step and env._batches[-1].layout is geo.refill_layout
+        assert env._n_columns == sum(len(batch.tys) - batch.head for batch in env._batches) > 13
     assert refills == [222, 519, 816]
+    assert columns_left == [13, 13, 13]  # refilled in the frame the 13-column threshold is reached
 
 
 def test_step_after_game_over() -> None:
@@ -218,6 +245,32 @@ def test_time_limit_truncates() -> None:
     short = gym.make(ENV_ID, max_episode_steps=5)
     rewards, _, terminated = play(short, lambda _: NOOP)
     assert len(rewards) == 5 and not terminated
+
+
+def test_registered_cap_truncates_at_step_10000(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The course's cap, reached for real: a copter that cannot die plays until ``gym.make``'s TimeLimit ends it."""
+    env = gym.make(ENV_ID)
+    game = env.unwrapped
+    assert isinstance(game, PixelcopterEnv)
+    real_step = game.step
+
+    def immortal_step(action):
+        obs, reward, terminated, truncated, info = real_step(action)
+        if terminated:
+            game._init_game()  # a fresh cave in place of the game over, within the same episode
+        return obs, reward, False, truncated, info
+
+    monkeypatch.setattr(game, "step", immortal_step)
+    env.reset(seed=0)
+    truncated_at = []
+    for step in range(1, PIXELCOPTER_MAX_EPISODE_STEPS + 1):
+        _, _, terminated, truncated, _ = env.step(step % 2)
+        assert not terminated
+        if truncated:
+            truncated_at.append(step)
+    assert truncated_at == [10_000]
+    env.reset()  # a new episode starts a new count
+    assert not any(env.step(NOOP)[3] for _ in range(100))
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -245,6 +298,8 @@ def test_invalid_action_raises(action) -> None:
     with pytest.raises(ValueError, match="invalid action") as excinfo:
         env.step(action)
     assert isinstance(excinfo.value, InvalidActionError)
+    # The message states what the original did (it never treated bad actions as a no-op).
+    assert "IndexError or TypeError" in str(excinfo.value) and "no-op" not in str(excinfo.value)
 
 
 @pytest.mark.parametrize("action", [np.int64(0), np.int32(1), np.array(1), True])
@@ -286,9 +341,24 @@ def test_render_scale_and_kwargs() -> None:
     assert obs[0] == 32 and obs[2] + obs[3] == 32
     assert wide.render().shape == (64, 64, 3)
     with pytest.raises(ValueError):
-        PixelcopterEnv(width=10)
-    with pytest.raises(ValueError):
         PixelcopterEnv(render_scale=0)
+
+
+@pytest.mark.parametrize("kwargs", [{"width": 19}, {"height": 19}, {"width": 10}, {"height": 2000}, {"width": 48.0}])
+def test_invalid_screen_sizes_raise(kwargs: dict) -> None:
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        PixelcopterEnv(**kwargs)
+
+
+def test_smallest_screen_plays_and_renders() -> None:
+    """At 20 x 20 px every sprite is still at least one pixel (the copter is ``int(20 * 0.05) = 1`` px)."""
+    env = PixelcopterEnv(width=20, height=20, render_mode="rgb_array")
+    geo = env._geo
+    assert min(geo.player_w, geo.player_h, geo.col_w, geo.block_w, geo.block_h) >= 1
+    rewards, _, terminated = play(env, lambda _: NOOP, seed=0)
+    assert terminated and rewards[-1] < 0
+    assert (env.render() == 255).all(axis=-1).any()  # the copter is visible
 
 
 def test_render_without_mode_returns_none() -> None:

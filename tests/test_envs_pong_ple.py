@@ -10,17 +10,19 @@ import copy
 import statistics
 import subprocess
 import sys
+import warnings
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.envs.registration import EnvSpec
 from gymnasium.error import DependencyNotInstalled
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from sb3_reinforce.envs import register_envs
 from sb3_reinforce.envs.actions import InvalidActionError
-from sb3_reinforce.envs.pong_ple import PongPLEEnv
+from sb3_reinforce.envs.pong_ple import MIN_HEIGHT, MIN_WIDTH, PongPLEEnv, ball_mask
 
 ENV_ID = "Pong-PLE-v0"
 UP, DOWN, NOOP = 0, 1, 2
@@ -62,6 +64,22 @@ def test_registration() -> None:
     assert env.action_space == gym.spaces.Discrete(3)
 
 
+def test_registration_conflict_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    other = EnvSpec(id=ENV_ID, entry_point="gym_pygame.envs:PongEnv")
+    monkeypatch.setitem(gym.registry, ENV_ID, other)
+    with pytest.warns(UserWarning, match="already registered with entry point 'gym_pygame.envs:PongEnv'"):
+        register_envs()
+    assert gym.registry[ENV_ID] is other  # the other package's registration is not overridden
+
+
+@pytest.mark.parametrize("entry_point", ["sb3_reinforce.envs.pong_ple:PongPLEEnv", PongPLEEnv])
+def test_registration_of_the_same_entry_point_is_silent(monkeypatch: pytest.MonkeyPatch, entry_point) -> None:
+    monkeypatch.setitem(gym.registry, ENV_ID, EnvSpec(id=ENV_ID, entry_point=entry_point))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        register_envs()
+
+
 def test_first_observation_unseeded() -> None:
     obs, info = gym.make(ENV_ID).reset()
     assert obs.dtype == np.float32 and obs.shape == (7,)
@@ -84,6 +102,27 @@ def test_first_observation_from_draws(seed: int) -> None:
     obs, _ = PongPLEEnv().reset(seed=seed)
     expected = [24, 0, 24, 32, 24, 36.0 if u1 > 0.5 else -36.0, u2 * 36.0 - 18.0]
     np.testing.assert_array_equal(obs, np.array(expected, dtype=np.float32))
+
+
+@pytest.mark.parametrize("seed", [np.int64(3), np.uint32(3), np.int8(3)])
+def test_numpy_integer_seeds(seed) -> None:
+    reference, env = PongPLEEnv(), PongPLEEnv()
+    expected, _ = reference.reset(seed=3)
+    obs, _ = env.reset(seed=seed)  # Gymnasium's own seeding rejects numpy integers
+    np.testing.assert_array_equal(obs, expected)
+    assert env.np_random.bit_generator.state == reference.np_random.bit_generator.state
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**64, 3.0, "3", np.array([3])])
+def test_invalid_seed_raises_before_reseeding(seed) -> None:
+    env, reference = PongPLEEnv(), PongPLEEnv()
+    env.reset(seed=5)
+    reference.reset(seed=5)
+    with pytest.raises(ValueError, match=r"seed must be"):
+        env.reset(seed=seed)
+    # Neither generator was touched: the next unseeded episode is the one the reference plays.
+    np.testing.assert_array_equal(env.reset()[0], reference.reset()[0])
+    assert env.np_random.bit_generator.state == reference.np_random.bit_generator.state
 
 
 def test_unseeded_resets_continue_the_stream() -> None:
@@ -240,6 +279,8 @@ def test_invalid_action_raises(action) -> None:
     with pytest.raises(ValueError, match="invalid action") as excinfo:
         env.step(action)
     assert isinstance(excinfo.value, InvalidActionError)
+    # The message states what the original did (it never treated bad actions as a no-op).
+    assert "IndexError or TypeError" in str(excinfo.value) and "no-op" not in str(excinfo.value)
 
 
 def test_action_space_sampling() -> None:
@@ -294,6 +335,99 @@ def test_render_scale_and_size_kwargs() -> None:
     assert large.render().shape == (96, 128, 3)
     with pytest.raises(ValueError):
         PongPLEEnv(height=8)
+
+
+def pygame_ball(radius: int) -> np.ndarray:
+    """What the original draws as its ball image: ``pygame.draw.circle`` on a black ``2r x 2r`` surface."""
+    pygame = pytest.importorskip("pygame", reason="pygame is not installed (optional: the human extra)")
+    image = pygame.Surface((2 * radius, 2 * radius))
+    pygame.draw.circle(image, (255, 255, 255), (radius, radius), radius, 0)
+    return pygame.surfarray.array3d(image)[:, :, 0].T > 0
+
+
+def pygame_frame(env: PongPLEEnv) -> np.ndarray:
+    """The original's drawing of the current state: black screen, two paddle images, the ball image."""
+    pygame = pytest.importorskip("pygame", reason="pygame is not installed (optional: the human extra)")
+    screen = pygame.Surface((env.width, env.height))
+    paddle = pygame.Surface((env._paddle_w, env._paddle_h))
+    paddle.fill((255, 255, 255))
+    ball = pygame.Surface((2 * env._radius, 2 * env._radius))
+    pygame.draw.circle(ball, (255, 255, 255), (env._radius, env._radius), env._radius, 0)
+    for image, centre in ((paddle, (env._agent_x, env._ay)), (paddle, (env._cpu_x, env._cy)), (ball, (env._bx, env._by))):
+        rect = image.get_rect()
+        rect.center = centre
+        screen.blit(image, rect)
+    return np.transpose(pygame.surfarray.array3d(screen), (1, 0, 2))
+
+
+@pytest.mark.parametrize("radius", range(1, 9))
+def test_ball_matches_pygame_circle(radius: int) -> None:
+    np.testing.assert_array_equal(ball_mask(radius), pygame_ball(radius))
+
+
+def test_ball_matches_pygame_for_every_allowed_height() -> None:
+    radii = sorted({PongPLEEnv(height=height)._radius for height in range(MIN_HEIGHT, 2000, 7)} | {60})
+    assert radii[0] == 1 and radii[-1] == round(1999 * 0.03) == 60
+    for radius in radii:
+        np.testing.assert_array_equal(ball_mask(radius), pygame_ball(radius), err_msg=f"radius {radius}")
+
+
+@pytest.mark.parametrize(
+    ("height", "ball"),
+    # 100 and 200 give radii 3 and 6, where a plain disc would be too fat; the last two are cut by the edges.
+    [(48, (31.5, 24.4)), (100, (40.2, 50.5)), (200, (33.7, 99.5)), (200, (2.4, 197.6)), (160, (62.5, 1.0))],
+)
+def test_rendered_frame_matches_pygame(height: int, ball: tuple[float, float]) -> None:
+    env = PongPLEEnv(height=height, render_mode="rgb_array")
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(UP)
+    env._bx, env._by = ball
+    np.testing.assert_array_equal(env.render(), pygame_frame(env))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"width": MIN_WIDTH - 1}, "width"),  # round(0.023 * 21) = 0: no paddle
+        ({"height": MIN_HEIGHT - 1}, "height"),  # round(0.03 * 16) = 0: no ball
+        ({"width": 2000}, "width"),
+        ({"height": 48.0}, "height"),
+        ({"MAX_SCORE": 0}, "MAX_SCORE"),
+        ({"MAX_SCORE": -3}, "MAX_SCORE"),
+        ({"MAX_SCORE": 2.5}, "MAX_SCORE"),
+        ({"MAX_SCORE": True}, "MAX_SCORE"),
+        ({"cpu_speed_ratio": 0}, "cpu_speed_ratio"),
+        ({"cpu_speed_ratio": -0.6}, "cpu_speed_ratio"),
+        ({"players_speed_ratio": float("nan")}, "players_speed_ratio"),
+        ({"players_speed_ratio": "0.4"}, "players_speed_ratio"),
+        ({"ball_speed_ratio": float("inf")}, "ball_speed_ratio"),
+        ({"ball_speed_ratio": 0.0}, "ball_speed_ratio"),
+    ],
+)
+def test_invalid_constructor_values_raise(kwargs: dict, name: str) -> None:
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        PongPLEEnv(**kwargs)
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        gym.make(ENV_ID, **kwargs)
+
+
+def test_speed_ratio_setters_validate() -> None:
+    env = PongPLEEnv()
+    env.cpu_speed_ratio = 0.5
+    assert env.cpu_speed_ratio == 0.5
+    for name in ("cpu_speed_ratio", "players_speed_ratio", "ball_speed_ratio"):
+        with pytest.raises(ValueError, match=f"^{name} must be"):
+            setattr(env, name, 0.0)
+    assert env.cpu_speed_ratio == 0.5
+
+
+def test_smallest_screen_plays_and_renders() -> None:
+    env = PongPLEEnv(width=MIN_WIDTH, height=MIN_HEIGHT, MAX_SCORE=np.int64(2), render_mode="rgb_array")
+    assert (env._paddle_w, env._radius) == (1, 1)
+    rewards, _, terminated = play(env, lambda _o, _s: NOOP, seed=0)
+    assert terminated and [r for r in rewards if r] == [-1.0, -6.0]
+    assert (env.render() == 255).any()
 
 
 def test_human_mode_needs_pygame(monkeypatch: pytest.MonkeyPatch) -> None:

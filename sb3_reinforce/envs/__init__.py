@@ -13,6 +13,8 @@ Keyword arguments of ``gym.make`` go to the game's constructor, as in the origin
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 
 from sb3_reinforce.envs.atari import register_atari_envs
@@ -33,13 +35,31 @@ def register_envs() -> None:
     """Register ``Pixelcopter-PLE-v0`` and ``Pong-PLE-v0`` with Gymnasium (idempotent).
 
     Ids already in ``gymnasium.registry`` are left alone, so calling this again, or after another
-    package registered the same id, never raises or overrides. Also makes ale-py's Atari ids available
-    when the ``atari`` extra is installed.
+    package registered the same id, never raises or overrides. When the existing registration points
+    somewhere else (e.g. the original ``gym_pygame`` or another port), a ``UserWarning`` says so,
+    because ``gym.make`` will then not build these ports. Also makes ale-py's Atari ids available when
+    the ``atari`` extra is installed.
     """
     for env_id, kwargs in _PLE_ENVS.items():
-        if env_id not in gym.registry:
+        existing = gym.registry.get(env_id)
+        if existing is None:
             gym.register(id=env_id, **kwargs)  # type: ignore[arg-type]
+        elif _entry_point_name(existing.entry_point) != kwargs["entry_point"]:
+            warnings.warn(
+                f"{env_id} is already registered with entry point {existing.entry_point!r}, not sb3_reinforce's "
+                f"{kwargs['entry_point']!r}; gym.make({env_id!r}) keeps building the existing one. Register "
+                "sb3_reinforce's port under another id or remove the other registration to use it.",
+                UserWarning,
+                stacklevel=2,
+            )
     register_atari_envs()
+
+
+def _entry_point_name(entry_point: object) -> object:
+    """``"module:qualname"`` for a class or function entry point, so it compares equal to the string form."""
+    if callable(entry_point):
+        return f"{getattr(entry_point, '__module__', '')}:{getattr(entry_point, '__qualname__', '')}"
+    return entry_point
 
 
 __all__ = ["PIXELCOPTER_MAX_EPISODE_STEPS", "register_atari_envs", "register_envs"]

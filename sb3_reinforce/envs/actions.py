@@ -1,8 +1,11 @@
 """Discrete actions of the PLE ports: their space and their validation.
 
-The original PLE wrapper never rejected an action: an unknown key became a no-op inside PLE and a
-negative index silently wrapped around the action list. The ports raise instead, so that a policy
-with the wrong action space fails loudly rather than training on a game it is not playing.
+The original ``gym_pygame`` wrapper looked the action up with ``action_set[action]`` in a plain list:
+an index past the end raised ``IndexError``, a float, string or array raised ``TypeError``, and a
+negative index silently wrapped around the list (``-1`` was the no-op). The ports raise a
+:class:`InvalidActionError` (a ``ValueError``) for anything outside the ``Discrete`` space, negative
+indices included, so that a policy with the wrong action space fails loudly and with the same error
+whatever the mistake, rather than training on a game it is not playing.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ def invalid_action_error(action: Any, meanings: Sequence[str], env_name: str) ->
     choices = ", ".join(f"{index} = {name}" for index, name in enumerate(meanings))
     return InvalidActionError(
         f"{env_name}: invalid action {action!r} ({type(action).__name__}); expected an integer in "
-        f"[0, {len(meanings) - 1}] ({choices}). The original PLE wrapper silently treated such actions "
-        "as a no-op; this port raises instead."
+        f"[0, {len(meanings) - 1}] ({choices}). (The original wrapper indexed its action list with it: "
+        "IndexError or TypeError, or a silent wrap-around for a negative index.)"
     )
 
 

@@ -30,6 +30,7 @@ from gymnasium import spaces
 from sb3_reinforce.envs.actions import BufferedDiscrete, coerce_discrete_action, invalid_action_error
 from sb3_reinforce.envs.pygame_rect import rect_start, spans_overlap
 from sb3_reinforce.envs.rendering import FrameRenderer, HumanWindow, check_render_scale, fill_rect
+from sb3_reinforce.envs.seeding import check_seed
 
 #: PLE steps its games with a fixed frame time: ``fps=30`` and ``force_fps=True``.
 FRAME_MS = 1000.0 / 30
@@ -192,10 +193,12 @@ class PixelcopterEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     Stepping after the game is over returns reward 0 and the same observation, as in the original.
 
     **Differences from the original**: an action outside ``{0, 1}`` raises
-    :class:`~sb3_reinforce.envs.actions.InvalidActionError` (a ``ValueError``) where the original
-    silently treated it as "do nothing" (or wrapped a negative index); ``render()`` right after
-    ``reset()`` shows the initial state where pygame's screen was still black or showed the previous
-    episode; observations are float32 as the declared space says (course-era wrappers returned float64).
+    :class:`~sb3_reinforce.envs.actions.InvalidActionError` (a ``ValueError``), where the original
+    wrapper's ``action_set[action]`` raised ``IndexError`` (``2`` and up) or ``TypeError`` (floats,
+    strings, arrays) and silently wrapped negative indices around (``-1`` did nothing, ``-2`` thrusted);
+    ``render()`` right after ``reset()`` shows the initial state where pygame's screen was still black or
+    showed the previous episode; observations are float32 as the declared space says (course-era
+    wrappers returned float64).
 
     :param width: screen width in pixels (original default 48)
     :param height: screen height in pixels (original default 48)
@@ -299,11 +302,14 @@ class PixelcopterEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Start a new game.
 
-        :param seed: reseeds the game's ``RandomState`` as the original wrapper does (``rng.seed(seed)``,
-            then the game is initialised twice); ``None`` continues the current random stream
+        :param seed: an integer in ``[0, 2**32)`` (numpy integers included): reseeds the game's
+            ``RandomState`` as the original wrapper does (``rng.seed(seed)``, then the game is initialised
+            twice); ``None`` continues the current random stream
         :param options: ignored
         :return: the first observation and an empty info dict
+        :raises ValueError: for any other seed, before anything is reseeded
         """
+        seed = check_seed(seed, "Pixelcopter-PLE")
         super().reset(seed=seed)
         if seed is not None:
             self._rng.seed(seed)
@@ -318,8 +324,8 @@ class PixelcopterEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
 
         :param action: 0 = up (thrust), 1 = do nothing
         :return: observation, reward, terminated, truncated (always ``False`` here), info (empty)
-        :raises InvalidActionError: (a ``ValueError``) for an action outside ``{0, 1}``; the original
-            silently ignored it
+        :raises InvalidActionError: (a ``ValueError``) for an action outside ``{0, 1}``, negative ones
+            included (the original wrapped those around its action list)
         """
         if action.__class__ is not int:
             # numpy's int64 is what SB3's vectorised envs and action_space.sample() pass.

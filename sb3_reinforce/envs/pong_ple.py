@@ -14,6 +14,8 @@ velocity.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Any
 
 import gymnasium as gym
@@ -23,6 +25,7 @@ from gymnasium import spaces
 from sb3_reinforce.envs.actions import BufferedDiscrete, coerce_discrete_action, invalid_action_error
 from sb3_reinforce.envs.pygame_rect import rect_start
 from sb3_reinforce.envs.rendering import FrameRenderer, HumanWindow, check_render_scale, fill_rect
+from sb3_reinforce.envs.seeding import check_seed
 
 #: PLE steps its games with a fixed frame time: ``fps=30`` and ``force_fps=True`` (Pong divides by 1000).
 FRAME_MS = 1000.0 / 30
@@ -31,6 +34,11 @@ PLE_DEFAULT_SEED = 24
 #: Action index -> meaning, as in the original's action list ``[K_w, K_s, None]``.
 ACTION_MEANINGS = ("up", "down", "noop")
 WHITE = (255, 255, 255)
+#: Smallest screen width: the paddle is round(0.023 * width) px wide, 0 below 22.
+MIN_WIDTH = 22
+#: Smallest screen height: the ball radius is round(0.03 * height) px, 0 below 17.
+MIN_HEIGHT = 17
+_SIZE_LIMITS = "smaller screens round the paddle width or the ball radius to 0 px; 2000 and up are not supported"
 # A dtype instance: np.array(values, dtype) is about twice as fast with it than with the np.float32 type.
 _OBS_DTYPE = np.dtype(np.float32)
 
@@ -38,6 +46,48 @@ _OBS_DTYPE = np.dtype(np.float32)
 def _percent_round_int(size: int, fraction: float) -> int:
     """PLE's ``percent_round_int``: ``np.round`` (halves to even), which Python's ``round`` matches."""
     return round(size * fraction)
+
+
+@lru_cache(maxsize=8)
+def ball_mask(radius: int) -> np.ndarray:
+    """The pixels that ``pygame.draw.circle`` fills on the original's ``2r x 2r`` ball image.
+
+    pygame rasterises a filled circle octant by octant with an integer midpoint rule, which is not the
+    set of pixels whose centres lie inside the circle (that set is too fat from radius 3 on). Tabulating
+    pygame's output gives this rule for one quadrant, with ``i``, ``k`` the column and row counted from
+    the centre (0 is the pixel next to it): with ``reach(x)`` the largest ``y`` such that
+    ``y * (y - 1) < r**2 - x**2``, pixel ``(i, k)`` is filled iff ``i < reach(k + 1)`` or
+    ``k < reach(i + 1)``; the image is mirror-symmetric about both centre lines. The one exception is
+    radius 1, where pygame fills the whole 2 x 2 image (the rule would leave it empty). The tests
+    compare this with pygame for every radius the screen sizes allow.
+
+    :param radius: the ball radius in pixels (at least 1)
+    :return: a read-only ``(2 * radius, 2 * radius)`` boolean array, ``True`` where the ball is drawn
+    """
+    if radius == 1:
+        quadrant = np.ones((1, 1), dtype=bool)
+    else:
+        reach = np.zeros(radius, dtype=np.int64)
+        for x in range(1, radius + 1):
+            y = radius
+            while y > 0 and y * (y - 1) >= radius * radius - x * x:
+                y -= 1
+            reach[x - 1] = y
+        offsets = np.arange(radius)
+        quadrant = (offsets[None, :] < reach[:, None]) | (offsets[:, None] < reach[None, :])
+    lower = np.concatenate([quadrant[:, ::-1], quadrant], axis=1)
+    mask = np.concatenate([lower[::-1], lower], axis=0)
+    mask.flags.writeable = False
+    return mask
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if not (_is_integer(value) or isinstance(value, (float, np.floating))) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
 class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
@@ -58,18 +108,23 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     over returns reward 0 and the same observation, as in the original.
 
     **Differences from the original**: an action outside ``{0, 1, 2}`` raises
-    :class:`~sb3_reinforce.envs.actions.InvalidActionError` (a ``ValueError``) where the original
-    treated it as a no-op (or wrapped a negative index); ``render()`` right after ``reset()`` shows the
-    initial state where pygame's screen was still black or showed the previous episode; observations
-    are float32 as the declared space says (course-era wrappers returned float64).
+    :class:`~sb3_reinforce.envs.actions.InvalidActionError` (a ``ValueError``), where the original
+    wrapper's ``action_set[action]`` raised ``IndexError`` (``3`` and up) or ``TypeError`` (floats,
+    strings, arrays) and silently wrapped negative indices around (``-1`` was the no-op, ``-2`` down,
+    ``-3`` up); constructor values the game cannot be played with (a screen so small that the paddle or
+    the ball rounds to 0 px, ``MAX_SCORE <= 0``, speed ratios ``<= 0``) raise a ``ValueError`` naming the
+    parameter; ``render()`` right after ``reset()`` shows the initial state where pygame's screen
+    was still black or showed the previous episode; observations are float32 as the declared space
+    says (course-era wrappers returned float64).
 
-    :param width: screen width (original default 64)
-    :param height: screen height (original default 48)
+    :param width: screen width, at least 22 (original default 64)
+    :param height: screen height, at least 17 (original default 48)
     :param cpu_speed_ratio: CPU paddle speed as a fraction of the height per second (code default 0.6;
-        PLE's docstring says 0.5, the code wins)
-    :param players_speed_ratio: agent paddle acceleration, same units (code default 0.4, docs say 0.25)
-    :param ball_speed_ratio: ball speed as a fraction of the height per second
-    :param MAX_SCORE: points that end the game
+        PLE's docstring says 0.5, the code wins); must be positive
+    :param players_speed_ratio: agent paddle acceleration, same units (code default 0.4, docs say 0.25);
+        must be positive
+    :param ball_speed_ratio: ball speed as a fraction of the height per second; must be positive
+    :param MAX_SCORE: points that end the game, a positive integer
     :param render_mode: ``None``, ``"rgb_array"`` (``(height, width, 3)`` ``uint8`` frames) or ``"human"``
     :param render_scale: integer upscale factor for rendered frames, e.g. 8 for watchable videos
     """
@@ -89,14 +144,21 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
         render_mode: str | None = None,
         render_scale: int = 1,
     ) -> None:
-        for name, size in (("width", width), ("height", height)):
-            if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 16 <= size < 2000:
-                # Smaller screens round the paddle to zero pixels.
-                raise ValueError(f"{name} must be an integer in [16, 2000), got {size!r}")
+        for name, size, smallest in (("width", width, MIN_WIDTH), ("height", height, MIN_HEIGHT)):
+            if not _is_integer(size) or not smallest <= size < 2000:
+                raise ValueError(f"{name} must be an integer in [{smallest}, 2000), got {size!r} ({_SIZE_LIMITS})")
+        if not _is_integer(MAX_SCORE) or MAX_SCORE <= 0:
+            raise ValueError(f"MAX_SCORE must be a positive integer, got {MAX_SCORE!r}")
+        for name, ratio in (
+            ("cpu_speed_ratio", cpu_speed_ratio),
+            ("players_speed_ratio", players_speed_ratio),
+            ("ball_speed_ratio", ball_speed_ratio),
+        ):
+            _check_positive(name, ratio)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.width, self.height = int(width), int(height)
-        self.MAX_SCORE = MAX_SCORE
+        self.MAX_SCORE = int(MAX_SCORE)
         self.render_mode = render_mode
         self._human = render_mode == "human"
         self.render_scale = check_render_scale(render_scale)
@@ -137,6 +199,7 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
 
     @cpu_speed_ratio.setter
     def cpu_speed_ratio(self, value: float) -> None:
+        _check_positive("cpu_speed_ratio", value)
         self._cpu_speed_ratio = value
         self._derive_speeds()
 
@@ -147,6 +210,7 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
 
     @players_speed_ratio.setter
     def players_speed_ratio(self, value: float) -> None:
+        _check_positive("players_speed_ratio", value)
         self._players_speed_ratio = value
         self._derive_speeds()
 
@@ -157,6 +221,7 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
 
     @ball_speed_ratio.setter
     def ball_speed_ratio(self, value: float) -> None:
+        _check_positive("ball_speed_ratio", value)
         self._ball_speed_ratio = value
         self._derive_speeds()
 
@@ -184,7 +249,7 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
         self._bvx, self._bvy = self._ball_speed, -1.0 * self._ball_speed
         self._agent_points = 0
         self._cpu_points = 0
-        self._over = self.MAX_SCORE == 0
+        self._over = False
         self._exit_ball: tuple[float, float] | None = None  # where a scoring frame drew the ball
 
     def _serve(self, direction: int) -> None:
@@ -217,11 +282,13 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Start a new game: fresh paddles and ball, then a serve in a random direction.
 
-        :param seed: reseeds the game's ``RandomState`` as the original wrapper does; ``None``
-            continues the current random stream
+        :param seed: an integer in ``[0, 2**32)`` (numpy integers included): reseeds the game's
+            ``RandomState`` as the original wrapper does; ``None`` continues the current random stream
         :param options: ignored
         :return: the first observation and an empty info dict
+        :raises ValueError: for any other seed, before anything is reseeded
         """
+        seed = check_seed(seed, "Pong-PLE")
         super().reset(seed=seed)
         if seed is not None:
             self._rng.seed(seed)
@@ -236,8 +303,8 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
 
         :param action: 0 = up, 1 = down, 2 = no-op
         :return: observation, reward, terminated, truncated (always ``False``), info (empty)
-        :raises InvalidActionError: (a ``ValueError``) for an action outside ``{0, 1, 2}``; the original
-            silently treated it as a no-op
+        :raises InvalidActionError: (a ``ValueError``) for an action outside ``{0, 1, 2}``, negative ones
+            included (the original wrapped those around its action list)
         """
         if action.__class__ is not int:
             # numpy's int64 is what SB3's vectorised envs and action_space.sample() pass.
@@ -345,9 +412,10 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
         bx, by = self._exit_ball if self._exit_ball is not None else (self._bx, self._by)
         size = 2 * self._radius
         left, top = rect_start(bx, size), rect_start(by, size)
-        # pygame fills the whole 2 x 2 image for the default radius 1; larger balls use a plain disc.
-        offsets = np.arange(size) + 0.5 - self._radius
-        disc = offsets[:, None] ** 2 + offsets[None, :] ** 2 <= self._radius**2
-        for row, col in np.argwhere(disc):
-            fill_rect(frame, left + int(col), top + int(row), 1, 1, WHITE)
+        # Clipped to the screen, as pygame blits the ball image.
+        x0, y0 = max(left, 0), max(top, 0)
+        x1, y1 = min(left + size, self.width), min(top + size, self.height)
+        if x0 < x1 and y0 < y1:
+            visible = ball_mask(self._radius)[y0 - top : y1 - top, x0 - left : x1 - left]
+            frame[y0:y1, x0:x1][visible] = WHITE
         return frame
