@@ -10,6 +10,7 @@ import io
 import json
 import pickle
 import socket
+import sys
 import time
 import zipfile
 from collections import OrderedDict
@@ -23,7 +24,7 @@ import torch as th
 import yaml
 from gymnasium import spaces
 from hub_server import FakeHub  # tests/ is on sys.path (pytest rootdir-less test modules)
-from huggingface_hub import ModelCard, constants, hf_hub_download
+from huggingface_hub import ModelCard, constants, get_token, hf_hub_download
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from sb3_reinforce import REINFORCE
@@ -40,7 +41,10 @@ from sb3_reinforce.hub import (
     save_safe_model,
 )
 from sb3_reinforce.hub.cli import load_from_hub_main, push_to_hub_main
+from sb3_reinforce.hub.errors import hub_errors
+from sb3_reinforce.hub.normalization import vec_normalize_to_json
 from sb3_reinforce.hub.spaces_json import space_from_json, space_to_json
+from sb3_reinforce.hub.video import VideoError
 from sb3_reinforce.hub.zoo_layout import safe_zoo_hyperparams
 
 ENV_ID = "CartPole-v1"
@@ -76,6 +80,18 @@ def _rgb_env() -> DummyVecEnv:
     return DummyVecEnv([lambda: gym.make(ENV_ID, render_mode="rgb_array")])
 
 
+def _marker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Path:
+    """
+    Write an importable module ``name`` whose import creates a marker file: the proof that a file made us import it.
+
+    :return: The marker's path
+    """
+    marker = tmp_path / f"{name}.imported"
+    (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'w').close()\n\nclass Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return marker
+
+
 @pytest.fixture(scope="module")
 def hub():
     server = FakeHub().start()
@@ -87,6 +103,9 @@ def hub():
 def hub_environment(hub, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     monkeypatch.setenv("HF_TOKEN", hub.token)
+    # Every other place huggingface_hub takes a token from: the tests must see only the one above.
+    for name in ("HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE", "HF_OIDC_ID_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
@@ -275,6 +294,7 @@ def package_dir(pushed, tmp_path):
 
 def test_missing_token(package_dir, trained_model, monkeypatch, tmp_path):
     monkeypatch.delenv("HF_TOKEN")
+    assert get_token() is None, "a token from the machine running the tests would hide the error"
     before = _digest(package_dir)
     with pytest.raises(HubError, match="no Hugging Face token"):
         push_to_hub("tester/again", package_dir, verbose=0)
@@ -311,8 +331,35 @@ def test_offline_mode(package_dir, pushed, monkeypatch, tmp_path):
     with pytest.raises(HubError, match="HF_HUB_OFFLINE"):
         push_to_hub("tester/again", package_dir, verbose=0)
     assert _digest(package_dir) == before
-    with pytest.raises(HubError, match="HF_HUB_OFFLINE"):
+    with pytest.raises(HubError, match="HF_HUB_OFFLINE") as error:
         load_from_hub(pushed[0], cache_dir=tmp_path / "empty")
+    assert "could not be reached" not in str(error.value)
+
+
+def test_offline_load_of_a_cached_repo_without_optional_files(hub, honest_files, monkeypatch, tmp_path):
+    # Pushed by another tool: no config.json, so vec_normalize.json is looked for too; neither exists.
+    files = {name: content for name, content in honest_files.items() if name != "config.json"}
+    repo_id = _plant(hub, "tester/no-config", files)
+    online = load_from_hub(repo_id, MODEL_NAME, cache_dir=tmp_path / "cache")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    before = len(hub.requests)
+    offline = load_from_hub(repo_id, MODEL_NAME, cache_dir=tmp_path / "cache")
+    assert len(hub.requests) == before
+    _assert_same_policy(offline, online)
+
+
+def test_local_file_errors_are_not_reported_as_network_errors(pushed, tmp_path):
+    with pytest.raises(HubError, match="local file") as error, hub_errors("download x", "http://hub.invalid"):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "cache"))
+    assert "could not be reached" not in str(error.value)
+    with pytest.raises(HubError, match="could not be reached"), hub_errors("download x", "http://hub.invalid"):
+        raise ConnectionRefusedError(111, "Connection refused")
+    # A cache folder that is a file: the Hub answered, the local disk failed.
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("")
+    with pytest.raises(HubError, match="local file") as error:
+        load_from_hub(pushed[0], cache_dir=not_a_folder)
+    assert "could not be reached" not in str(error.value)
 
 
 # --- Malicious and foreign files --------------------------------------------------------------------------------
@@ -368,11 +415,94 @@ def test_crafted_sb3_zip_is_refused_without_running(hub, tmp_path):
     assert not marker.exists()
 
 
-def test_unknown_class_is_refused_without_import(hub, honest_files, tmp_path):
+def test_unknown_class_is_refused_without_import(hub, honest_files, tmp_path, monkeypatch):
+    module = "sb3r_marker_activation"
+    marker = _marker_module(tmp_path, monkeypatch, module)
     description = json.loads(honest_files[f"{MODEL_NAME}.safe.json"])
-    description["policy_kwargs"]["activation_fn"] = {"__class__": "os.system"}
+    description["policy_kwargs"]["activation_fn"] = {"__class__": f"{module}.Thing"}
     repo_id = _plant(hub, "mallory/class", {**honest_files, f"{MODEL_NAME}.safe.json": json.dumps(description).encode()})
-    with pytest.raises(UnsafeModelError, match=r"os\.system"):
+    with pytest.raises(UnsafeModelError, match=rf"{module}\.Thing"):
+        load_from_hub(repo_id, cache_dir=tmp_path / "cache")
+    assert module not in sys.modules and not marker.exists()
+
+
+def _vec_normalize_json() -> bytes:
+    venv = VecNormalize(DummyVecEnv([lambda: gym.make(ENV_ID)]))
+    venv.reset()
+    return json.dumps(vec_normalize_to_json(venv)).encode()
+
+
+def test_env_id_of_a_repo_is_never_imported(hub, honest_files, tmp_path, monkeypatch):
+    module = "sb3r_marker_env"
+    marker = _marker_module(tmp_path, monkeypatch, module)
+    config = json.loads(honest_files["config.json"])
+    config.update(vec_normalize="vec_normalize.json", env_id=f"{module}:{ENV_ID}")
+    stats = _vec_normalize_json()
+    repo_id = _plant(
+        hub, "mallory/env-id", {**honest_files, "config.json": json.dumps(config).encode(), "vec_normalize.json": stats}
+    )
+    with pytest.raises(UnsafeModelError, match="pass env="):
+        load_from_hub(repo_id, cache_dir=tmp_path / "cache")
+    assert module not in sys.modules and not marker.exists()
+    # An id nobody registered is refused the same way, naming the way out.
+    config["env_id"] = "NobodyRegisteredThis-v0"
+    _plant(hub, repo_id, {"config.json": json.dumps(config).encode()})
+    with pytest.raises(ValueError, match=r"not registered.*pass env="):
+        load_from_hub(repo_id, cache_dir=tmp_path / "cache")
+    # The caller's own env is used as is.
+    assert load_from_hub(repo_id, env=gym.make(ENV_ID), cache_dir=tmp_path / "cache").get_vec_normalize_env() is not None
+
+
+def test_vec_normalize_json_is_checked_before_any_env_is_made(hub, honest_files, tmp_path, monkeypatch):
+    config = json.loads(honest_files["config.json"])
+    config["vec_normalize"] = "vec_normalize.json"
+    stats = json.loads(_vec_normalize_json())
+    stats["clip_obs"] = "ten"
+    repo_id = _plant(
+        hub,
+        "mallory/bad-stats",
+        {**honest_files, "config.json": json.dumps(config).encode(), "vec_normalize.json": json.dumps(stats).encode()},
+    )
+    made: list[str] = []
+    monkeypatch.setattr(gym, "make", lambda env_id, **kwargs: made.append(env_id))
+    with pytest.raises(ModelFormatError, match="clip_obs"):
+        load_from_hub(repo_id, cache_dir=tmp_path / "cache")
+    assert made == []
+
+
+def _oversized(description: dict, case: str) -> None:
+    """Make the (CartPole, MlpPolicy) description ask for something huge, in the way ``case`` names."""
+    if case == "net_arch":
+        description["policy_kwargs"]["net_arch"] = [100_000, 100_000]
+    elif case == "observation_space":
+        description["observation_space"] = space_to_json(spaces.Box(-1, 1, shape=(2**23,)))  # 8-unit layers: 134M
+    elif case == "action_space":
+        description["action_space"] = space_to_json(spaces.Discrete(10**9))
+    elif case == "features_extractor_kwargs":
+        description["policy"] = "CnnPolicy"
+        description["observation_space"] = space_to_json(spaces.Box(0, 255, shape=(3, 64, 64), dtype=np.uint8))
+        description["policy_kwargs"] = {"features_extractor_kwargs": {"features_dim": 10**9}}
+    elif case == "n_steps":
+        description["hyperparameters"]["n_steps"] = 2**40
+    elif case == "n_envs":
+        description["n_envs"] = 10**9
+    elif case == "Dict":
+        big = space_to_json(spaces.Box(-1, 1, shape=(2**22,)))
+        description["observation_space"] = {"type": "Dict", "spaces": {f"part{i}": big for i in range(8)}}
+        description["policy"] = "MultiInputPolicy"
+
+
+@pytest.mark.parametrize(
+    "case", ["net_arch", "observation_space", "action_space", "features_extractor_kwargs", "n_steps", "n_envs", "Dict"]
+)
+def test_oversized_model_description_is_refused(hub, honest_files, tmp_path, case):
+    description = json.loads(honest_files[f"{MODEL_NAME}.safe.json"])
+    _oversized(description, case)
+    repo_id = _plant(
+        hub, f"mallory/huge-{case}", {**honest_files, f"{MODEL_NAME}.safe.json": json.dumps(description).encode()}
+    )
+    field = "observation_space" if case == "Dict" else case
+    with pytest.raises(ModelFormatError, match=field):
         load_from_hub(repo_id, cache_dir=tmp_path / "cache")
 
 
@@ -450,16 +580,21 @@ def test_zoo_config_wrappers_are_checked():
 # --- Command line ----------------------------------------------------------------------------------------------
 
 
-def test_cli_push_and_load_with_the_zoo_layout(hub, trained_model, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    run = tmp_path / "logs" / "reinforce" / f"{ENV_ID}_1"
+def _zoo_run(model: REINFORCE, folder: Path) -> None:
+    """Lay out ``model`` as ``sb3-reinforce train`` would have saved it under ``folder``."""
+    run = folder / "reinforce" / f"{ENV_ID}_1"
     (run / ENV_ID).mkdir(parents=True)
-    trained_model.save(run / f"{ENV_ID}.zip")
+    model.save(run / f"{ENV_ID}.zip")
     hyperparams = OrderedDict([("n_timesteps", 600.0), ("policy", "MlpPolicy"), ("policy_kwargs", "dict(net_arch=[8])")])
     (run / ENV_ID / "config.yml").write_text(yaml.dump(hyperparams))
     (run / ENV_ID / "args.yml").write_text(
         yaml.dump(OrderedDict([("algo", "reinforce"), ("env", ENV_ID), ("env_kwargs", None)]))
     )
+
+
+def test_cli_push_and_load_with_the_zoo_layout(hub, trained_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _zoo_run(trained_model, tmp_path / "logs")
 
     flags = ["--algo", "reinforce", "--env", ENV_ID, "-orga", "tester", "-name", "cli-agent", "--verbose", "0"]
     push_to_hub_main([*flags, "-f", "logs", "--n-eval-episodes", "1", "-n", "5", "--device", "cpu"])
@@ -479,3 +614,23 @@ def test_cli_push_and_load_with_the_zoo_layout(hub, trained_model, tmp_path, mon
 
     with pytest.raises(SystemExit):
         load_from_hub_main([*flags, "-f", "downloaded", "--exp-id", "1"])  # exists, no --force
+
+
+def test_cli_video_failure_is_a_clean_error(trained_model, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _zoo_run(trained_model, tmp_path / "logs")
+    flags = ["--algo", "reinforce", "--env", ENV_ID, "-orga", "tester", "-f", "logs", "--verbose", "0", "--device", "cpu"]
+    flags += ["--n-eval-episodes", "1", "--dry-run", "--local-dir", "package"]
+    push_to_hub_main([*flags, "--no-render"])
+    before = _digest(tmp_path / "package")
+
+    def broken_encoder(*args, **kwargs):
+        raise VideoError("ffmpeg failed to encode replay.mp4: broken pipe")
+
+    monkeypatch.setattr("sb3_reinforce.hub.package.record_replay", broken_encoder)
+    with pytest.raises(SystemExit) as exit_info:
+        push_to_hub_main([*flags, "-n", "5"])
+    assert exit_info.value.code == 1
+    message = capsys.readouterr().err
+    assert "broken pipe" in message and "--no-render" in message and "Traceback" not in message
+    assert _digest(tmp_path / "package") == before, "the package of the earlier run is kept"

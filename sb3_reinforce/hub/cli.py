@@ -39,7 +39,7 @@ def _import_env_packages(packages: list[str]) -> None:
         importlib.import_module(package)
 
 
-def _fail(error: Exception) -> NoReturn:
+def _fail(error: Exception | str) -> NoReturn:
     print(f"Error: {error}", file=sys.stderr)
     sys.exit(1)
 
@@ -114,6 +114,7 @@ def push_to_hub_main(argv: list[str] | None = None) -> None:
     from stable_baselines3.common.utils import set_random_seed
 
     from sb3_reinforce.hub.package import package_to_hub
+    from sb3_reinforce.hub.video import VideoError
     from sb3_reinforce.reinforce import REINFORCE
 
     env_id: str = args.env
@@ -178,6 +179,13 @@ def push_to_hub_main(argv: list[str] | None = None) -> None:
                 env_kwargs=env_kwargs,
                 extra_files=_zoo_extra_files(Path(log_path), config_folder, env_kwargs, Path(tmp)),
                 verbose=args.verbose,
+            )
+        except VideoError as error:
+            # write_package stages its files: whatever package was in local_dir before is still there.
+            reason = str(error).rstrip(".")
+            _fail(
+                f"{reason}. Nothing was uploaded and {local_dir} was left as it was. Fix the rendering or the encoder, "
+                "or package without a replay: --no-render"
             )
         except (HubError, ValueError) as error:
             _fail(error)

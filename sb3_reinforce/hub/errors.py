@@ -2,10 +2,13 @@
 
 import contextlib
 import os
+import socket
+import ssl
 from collections.abc import Iterator
 
 from huggingface_hub import constants
 from huggingface_hub.errors import (
+    FileMetadataError,
     HfHubHTTPError,
     LocalEntryNotFoundError,
     OfflineModeIsEnabled,
@@ -29,9 +32,10 @@ class UnsafeModelError(ValueError):
 def _network_error_types() -> tuple[type[BaseException], ...]:
     """
     :return: The exception classes a refused or broken connection raises. ``huggingface_hub`` changed its
-        HTTP backend between versions (requests, httpx, httpx2), so collect whichever is installed.
+        HTTP backend between versions (requests, httpx, httpx2), so collect whichever is installed. Not
+        ``OSError`` as a whole: a full disk or an unwritable cache is no reason to blame the endpoint.
     """
-    types: list[type[BaseException]] = [OSError]
+    types: list[type[BaseException]] = [ConnectionError, TimeoutError, socket.gaierror, socket.herror, ssl.SSLError]
     for module_name, attribute in (
         ("httpx2", "TransportError"),
         ("httpx", "TransportError"),
@@ -91,9 +95,18 @@ def hub_errors(action: str, endpoint: str, keep_note: str = "") -> Iterator[None
             reason = f"the Hub answered with an error ({status}): {str(error).strip().splitlines()[0]}"
         raise HubError(f"Cannot {action}: {reason}.{note}") from error
     except LocalEntryNotFoundError as error:
-        # hf_hub_download raises this when the endpoint cannot be reached and the file is not cached.
+        # hf_hub_download raises this when the file is not cached and it may not (offline) or could not ask the endpoint.
+        if is_offline():
+            raise HubError(f"Cannot {action}: HF_HUB_OFFLINE is set and the file is not in the local cache.{note}") from error
         raise HubError(
             f"Cannot {action}: {endpoint} could not be reached and the file is not in the local cache.{note}"
         ) from error
+    except FileMetadataError as error:
+        raise HubError(
+            f"Cannot {action}: {endpoint} answered without the file's metadata (a proxy in between?): {error}.{note}"
+        ) from error
     except NETWORK_ERRORS as error:
         raise HubError(f"Cannot {action}: {endpoint} could not be reached ({type(error).__name__}: {error}).{note}") from error
+    except OSError as error:
+        # Raised by huggingface_hub's cache (or the reading of local files): the endpoint may be fine.
+        raise HubError(f"Cannot {action}: a local file operation failed ({type(error).__name__}: {error}).{note}") from error

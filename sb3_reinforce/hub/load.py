@@ -14,14 +14,14 @@ from typing import Any
 
 import gymnasium as gym
 import torch as th
-from huggingface_hub import hf_hub_download
+from huggingface_hub import hf_hub_download, try_to_load_from_cache
 from huggingface_hub.errors import RemoteEntryNotFoundError, RepositoryNotFoundError
 from stable_baselines3.common.save_util import load_from_zip_file
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from sb3_reinforce.hub.errors import HubError, ModelFormatError, UnsafeModelError, hub_errors, is_offline, resolve_endpoint
 from sb3_reinforce.hub.naming import check_name, check_repo_id
-from sb3_reinforce.hub.normalization import VEC_NORMALIZE_JSON, VEC_NORMALIZE_PKL, load_vec_normalize
+from sb3_reinforce.hub.normalization import VEC_NORMALIZE_JSON, VEC_NORMALIZE_PKL, load_vec_normalize, read_vec_normalize
 from sb3_reinforce.hub.package import CONFIG_FILE, LIBRARY_NAME
 from sb3_reinforce.hub.safe_format import MAX_JSON_BYTES, SAFE_FORMAT, SAFE_MODEL_SUFFIX, load_safe_model, read_json_file
 from sb3_reinforce.reinforce import REINFORCE
@@ -68,10 +68,14 @@ class Downloader:
 
     def get(self, filename: str, required: bool = True) -> Path | None:
         """:return: Local path of the file, or None when it is not in the repository and not ``required``"""
+        if self.offline and not required:
+            # Offline, the cache is all there is: hf_hub_download cannot tell "not in the repository" from "not
+            # downloaded", so an optional file missing from the cache counts as absent.
+            cached = try_to_load_from_cache(self.repo_id, filename, cache_dir=self.cache_dir, revision=self.revision)
+            return Path(cached) if isinstance(cached, str) else None
         action = f"download {filename} from {self.repo_id}"
-        note = "HF_HUB_OFFLINE is set: only files already in the cache can be loaded." if self.offline else ""
         try:
-            with hub_errors(action, self.endpoint, note):
+            with hub_errors(action, self.endpoint):
                 try:
                     return Path(
                         hf_hub_download(
@@ -153,7 +157,8 @@ def fetch_files(
             files.vec_normalize_pkl = downloader.get(VEC_NORMALIZE_PKL, required=has_vec_normalize is True)
         return files
 
-    files.safe_model = downloader.get(f"{model_name}{SAFE_MODEL_SUFFIX}", required=False)
+    # Offline, a missing description means "not cached", not "not pushed with sb3-reinforce": let that error say so.
+    files.safe_model = downloader.get(f"{model_name}{SAFE_MODEL_SUFFIX}", required=downloader.offline)
     if files.safe_model is None:
         raise UnsafeModelError(
             f"{repo_id} has no {model_name}{SAFE_MODEL_SUFFIX}: it was not pushed with sb3-reinforce (or the model files "
@@ -193,6 +198,38 @@ def _load_trusted_zip(path: Path, device: th.device | str) -> REINFORCE:
     return model
 
 
+def _make_env(files: HubFiles, trust_remote_code: bool) -> gym.Env:
+    """
+    Make the environment named by the repository's ``config.json``, to carry its VecNormalize statistics.
+
+    The id comes from the repository: Gymnasium imports the module of a ``"module:Env-v0"`` id, and making
+    an id registered by nobody fails anyway. So, unless the repository is trusted, only ids already in the
+    registry (i.e. registered by packages the user imported) are made.
+    """
+    env_id = files.env_id
+    if env_id is None:
+        raise ModelFormatError(f"{files.repo_id} has VecNormalize statistics but no env id: pass env=...")
+    if not trust_remote_code:
+        if ":" in env_id:
+            raise UnsafeModelError(
+                f"{files.repo_id} has VecNormalize statistics, which need an environment, and names it {env_id!r}: "
+                "making it would import the module before ':', i.e. run code chosen by the repository. Refused: "
+                "pass env=... (an environment you created), or trust_remote_code=True if you trust this repository"
+            )
+        if env_id not in gym.registry:
+            raise ValueError(
+                f"{files.repo_id} has VecNormalize statistics, which need an environment, and {env_id!r} is not registered "
+                "in Gymnasium: import the package that registers it first, or pass env=..."
+            )
+    try:
+        return gym.make(env_id)
+    except gym.error.Error as error:
+        raise ValueError(
+            f"{files.repo_id} has VecNormalize statistics, which need an environment, and gym.make({env_id!r}) failed "
+            f"({error}): pass env=..."
+        ) from error
+
+
 def _as_vec_env(env: gym.Env | VecEnv) -> VecEnv:
     if isinstance(env, VecEnv):
         return env
@@ -219,7 +256,9 @@ def load_from_hub(
 
     When the repository holds VecNormalize statistics, ``env`` (or, if not given, ``gym.make(<env id>)``) is
     wrapped in a ``VecNormalize`` with them (frozen, raw rewards) and attached: use ``model.get_env()``
-    (and ``model.get_vec_normalize_env()``) to run the agent on normalized observations.
+    (and ``model.get_vec_normalize_env()``) to run the agent on normalized observations. Without
+    ``trust_remote_code``, the env id of the repository is made only if it is already registered and names
+    no module to import (``"module:Env-v0"``): otherwise pass ``env``.
 
     :param repo_id: ``<organization>/<name>``
     :param model_name: Base name of the model files (default: from ``config.json``, else the repository name)
@@ -233,8 +272,8 @@ def load_from_hub(
     :param cache_dir: huggingface_hub cache folder
     :param device: PyTorch device
     :return: The agent
-    :raises UnsafeModelError: a file would need unpickling (or the repository has no safe files) and
-        ``trust_remote_code`` is False
+    :raises UnsafeModelError: a file would need unpickling (or the repository has no safe files, or its env id
+        names a module to import) and ``trust_remote_code`` is False
     :raises ModelFormatError: a file is not a model this package can read
     :raises HubError: the Hub cannot be reached or refuses the request
     """
@@ -256,19 +295,13 @@ def load_from_hub(
 
     stats = files.vec_normalize_json or files.vec_normalize_pkl
     if stats is not None:
+        # Checked before any environment is made for them: a bad file must not cost a gym.make.
+        json_stats = read_vec_normalize(files.vec_normalize_json) if files.vec_normalize_json is not None else None
         if env is None:
-            if files.env_id is None:
-                raise ModelFormatError(f"{repo_id} has VecNormalize statistics but no env id: pass env=...")
-            try:
-                env = gym.make(files.env_id)
-            except gym.error.Error as error:
-                raise ValueError(
-                    f"{repo_id} has VecNormalize statistics, which need an environment, and gym.make({files.env_id!r}) failed "
-                    f"({error}): pass env=..."
-                ) from error
+            env = _make_env(files, trust_remote_code)
         venv = _as_vec_env(env)
-        if files.vec_normalize_json is not None:
-            env = load_vec_normalize(files.vec_normalize_json, venv)
+        if json_stats is not None:
+            env = load_vec_normalize(json_stats, venv)
         else:
             vec_normalize = VecNormalize.load(str(stats), venv)  # trust_remote_code only
             vec_normalize.training, vec_normalize.norm_reward = False, False

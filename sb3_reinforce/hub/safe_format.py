@@ -31,6 +31,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_reinforce.hub.errors import ModelFormatError, UnsafeModelError
 from sb3_reinforce.hub.json_values import decode_schedule, decode_value, encode_schedule, encode_value
+from sb3_reinforce.hub.limits import check_description_size
 from sb3_reinforce.hub.spaces_json import space_from_json, space_to_json
 from sb3_reinforce.reinforce import REINFORCE
 from sb3_reinforce.version import __version__
@@ -255,7 +256,8 @@ def load_safe_model(
     :param device: PyTorch device for the policy
     :return: The model, with the saved weights (and optimizer state)
     :raises UnsafeModelError: if a file would need unpickling or names a class outside the allowed table
-    :raises ModelFormatError: if a file is not a model written by this package
+    :raises ModelFormatError: if a file is not a model written by this package, or describes one too large
+        for memory (see :mod:`~sb3_reinforce.hub.limits`)
     """
     description_path = Path(description_path)
     description = read_json_file(description_path, SAFE_FORMAT, "a safe REINFORCE model description")
@@ -294,6 +296,7 @@ def load_safe_model(
     n_envs = description.get("n_envs", 1)
     if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
         raise ModelFormatError(f"n_envs must be a positive integer, got {n_envs!r}")
+    check_description_size(description_path.name, policy, observation_space, action_space, kwargs, policy_kwargs, n_envs)
 
     # The weights are checked before anything is built: a refused file must stop everything.
     state = load_weights(weights_path)

@@ -17,8 +17,9 @@ from sb3_reinforce.hub.errors import ModelFormatError
 ALLOWED_DTYPES = frozenset(
     ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64")
 )
-# Largest array read back (elements): a 4x256x256 image stack is 262k, so 2**26 leaves plenty of room.
-MAX_ARRAY_SIZE = 2**26
+# Largest array read back, and largest space (elements, all the arrays of a Dict together): a 4x256x256
+# image stack is 262k, so 2**24 (a 128 MB float64 array) leaves plenty of room.
+MAX_ARRAY_SIZE = 2**24
 
 
 def array_to_json(array: np.ndarray) -> dict[str, Any]:
@@ -82,12 +83,16 @@ def array_from_json(data: Any, where: str) -> np.ndarray:
         raise ModelFormatError(f"{where}: an array must be a JSON object, got {type(data).__name__}")
     dtype = _dtype_from_json(data.get("dtype"), f"{where}.dtype")
     shape = _shape_from_json(data.get("shape"), f"{where}.shape")
-    if "fill" in data:
-        return np.full(shape, _scalar_from_json(data["fill"], f"{where}.fill"), dtype=dtype)
-    values = data.get("values")
-    if not isinstance(values, list) or len(values) != math.prod(shape):
-        raise ModelFormatError(f"{where}: expected {math.prod(shape)} values for shape {list(shape)}")
-    return np.array([_scalar_from_json(value, f"{where}.values") for value in values], dtype=dtype).reshape(shape)
+    try:
+        if "fill" in data:
+            return np.full(shape, _scalar_from_json(data["fill"], f"{where}.fill"), dtype=dtype)
+        values = data.get("values")
+        if not isinstance(values, list) or len(values) != math.prod(shape):
+            raise ModelFormatError(f"{where}: expected {math.prod(shape)} values for shape {list(shape)}")
+        return np.array([_scalar_from_json(value, f"{where}.values") for value in values], dtype=dtype).reshape(shape)
+    except OverflowError as error:
+        # JSON integers have no bound: one past the dtype's range is a broken file, not a crash.
+        raise ModelFormatError(f"{where}: a value does not fit {dtype.name} ({error})") from error
 
 
 def space_to_json(space: spaces.Space) -> dict[str, Any]:
@@ -119,6 +124,13 @@ def _positive_int(data: Any, where: str) -> int:
     if isinstance(data, bool) or not isinstance(data, int) or data < 1:
         raise ModelFormatError(f"{where} must be a positive integer, got {data!r}")
     return data
+
+
+def _space_size(space: spaces.Space) -> int:
+    """:return: Number of elements of the arrays the space holds (its bounds, counts or shape)"""
+    if isinstance(space, spaces.Dict):
+        return sum(_space_size(subspace) for subspace in space.spaces.values())
+    return math.prod(space.shape or (1,))
 
 
 def space_from_json(data: Any, where: str = "space") -> spaces.Space:
@@ -165,10 +177,18 @@ def space_from_json(data: Any, where: str = "space") -> spaces.Space:
             subspaces = data.get("spaces")
             if not isinstance(subspaces, dict) or not subspaces:
                 raise ModelFormatError(f"{where}.spaces must be a non-empty JSON object")
-            return spaces.Dict({key: space_from_json(value, f"{where}[{key!r}]") for key, value in subspaces.items()})
+            built: dict[str, spaces.Space] = {}
+            total = 0
+            for key, value in subspaces.items():
+                built[key] = space_from_json(value, f"{where}[{key!r}]")
+                # Each part is bounded: the sum must be too, or many parts add up to any size.
+                total += _space_size(built[key])
+                if total > MAX_ARRAY_SIZE:
+                    raise ModelFormatError(f"{where}: the Dict space holds more than {MAX_ARRAY_SIZE} elements")
+            return spaces.Dict(built)
     except ModelFormatError:
         raise
-    except (TypeError, ValueError, AssertionError) as error:
-        # Gymnasium's own checks (e.g. low > high) rephrased with the location in the file.
+    except (TypeError, ValueError, AssertionError, OverflowError) as error:
+        # Gymnasium's own checks (e.g. low > high, counts past int64) rephrased with the location in the file.
         raise ModelFormatError(f"{where}: invalid {kind} space ({error})") from error
     raise ModelFormatError(f"{where}: unsupported space type {kind!r}")
