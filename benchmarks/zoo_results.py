@@ -72,8 +72,8 @@ def train_command(
 
 def evaluate(
     run_dir: Path, env_id: str, seed: int, deterministic: bool, n_episodes: int, max_steps: int | None
-) -> tuple[float, float]:
-    """Mean and std of the return of ``n_episodes`` episodes of the run's final model, on a fresh env."""
+) -> tuple[list[float], list[int]]:
+    """Returns and lengths of ``n_episodes`` episodes of the run's final model, on a fresh env."""
     stats_path = run_dir / env_id
     hyperparams, _ = get_saved_hyperparams(str(stats_path))
     env = create_test_env(
@@ -86,9 +86,11 @@ def evaluate(
         env_kwargs={} if max_steps is None else {"max_episode_steps": max_steps},
     )
     model = REINFORCE.load(run_dir / f"{env_id}.zip", device="cpu")
-    mean, std = evaluate_policy(model, env, n_eval_episodes=n_episodes, deterministic=deterministic, warn=False)
+    returns, lengths = evaluate_policy(
+        model, env, n_eval_episodes=n_episodes, deterministic=deterministic, warn=False, return_episode_rewards=True
+    )
     env.close()
-    return float(mean), float(std)
+    return [float(r) for r in returns], [int(n) for n in lengths]  # type: ignore[union-attr]
 
 
 def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str, Any]:
@@ -105,9 +107,11 @@ def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str,
     train_seconds = time.perf_counter() - start
 
     evaluations = np.load(run_dir / "evaluations.npz")
-    course_mean, course_std = evaluate(run_dir, env_id, seed, False, n_episodes, max_steps)
+    course_returns, course_lengths = evaluate(run_dir, env_id, seed, False, n_episodes, max_steps)
+    course_mean, course_std = float(np.mean(course_returns)), float(np.std(course_returns))
     deterministic = not env_id.endswith(ATARI_SUFFIXES)
-    sb3_mean, sb3_std = evaluate(run_dir, env_id, seed, deterministic, n_episodes, max_steps)
+    sb3_returns, sb3_lengths = evaluate(run_dir, env_id, seed, deterministic, n_episodes, max_steps)
+    sb3_mean, sb3_std = float(np.mean(sb3_returns)), float(np.std(sb3_returns))
     result = {
         "seed": seed,
         "train_seconds": round(train_seconds, 1),
@@ -118,6 +122,11 @@ def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str,
         "sb3_deterministic": deterministic,
         "sb3_mean": sb3_mean,
         "sb3_std": sb3_std,
+        # Per episode, so that a reader can count e.g. episodes cut by --eval-max-steps (length == eval_max_steps)
+        "course_returns": course_returns,
+        "course_lengths": course_lengths,
+        "sb3_returns": sb3_returns,
+        "sb3_lengths": sb3_lengths,
         "curve_timesteps": evaluations["timesteps"].tolist(),
         "curve_mean": evaluations["results"].mean(axis=1).tolist(),
     }
