@@ -6,7 +6,7 @@ For every seed it runs the RL Zoo command a user would run (printed before it st
         --eval-freq <freq> --eval-episodes 10 --n-eval-envs 1 --num-threads 1
 
 then loads the final model (with its VecNormalize statistics) and evaluates it on 10 episodes, twice, on a
-fresh env seeded ``10_000 + seed``:
+fresh env seeded ``10_000 + seed`` (and the sampling of actions seeded alike, so evaluations are reproducible):
 
 - like the Hugging Face course: actions sampled from the policy, score = mean - std of the returns;
 - like SB3 / the zoo: deterministic actions (stochastic for Atari, as the zoo does), mean ± std.
@@ -18,7 +18,8 @@ prints a Markdown row for the README. Example (the README's results table comes 
     python benchmarks/zoo_results.py --env CartPole-v1 --seeds 0 1 2 --eval-freq 10000
 
 ``--jobs 2`` trains two seeds at a time (one core each on a 2-core machine). Seeds trained by separate invocations
-are merged into the same JSON file (a seed trained again replaces its earlier run).
+are merged into the same JSON file (a seed trained again replaces its earlier run). ``--evaluate-only`` redoes the
+final evaluations of runs already trained in ``--logs`` (keeping their recorded training time).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 from rl_zoo3.utils import create_test_env, get_saved_hyperparams
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.utils import set_random_seed
 
 from sb3_reinforce import REINFORCE
 
@@ -86,6 +88,7 @@ def evaluate(
         env_kwargs={} if max_steps is None else {"max_episode_steps": max_steps},
     )
     model = REINFORCE.load(run_dir / f"{env_id}.zip", device="cpu")
+    set_random_seed(10_000 + seed)  # the actions sampled by a stochastic evaluation
     returns, lengths = evaluate_policy(
         model, env, n_eval_episodes=n_episodes, deterministic=deterministic, warn=False, return_episode_rewards=True
     )
@@ -98,13 +101,19 @@ def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str,
     logs = args.logs
     log_folder = logs / env_id / f"seed{seed}"
     run_dir = log_folder / "reinforce" / f"{env_id}_1"
-    if run_dir.exists():
-        raise SystemExit(f"{run_dir} exists: remove it (or pick another --logs) so that the run starts from scratch")
     command = train_command(env_id, seed, log_folder, args.eval_freq, args.curve_episodes, extra)
-    print("$", shlex.join(["python", *command[1:]]), flush=True)
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    train_seconds = time.perf_counter() - start
+    if args.evaluate_only:
+        recorded = {run["seed"]: run for run in load_runs(args.out / f"{env_id}.json")}
+        if not (run_dir / f"{env_id}.zip").exists() or seed not in recorded:
+            raise SystemExit(f"--evaluate-only: seed {seed} has no trained model in {run_dir} or no record in {args.out}")
+        train_seconds = recorded[seed]["train_seconds"]
+    else:
+        if run_dir.exists():
+            raise SystemExit(f"{run_dir} exists: remove it (or pick another --logs) so that the run starts from scratch")
+        print("$", shlex.join(["python", *command[1:]]), flush=True)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        train_seconds = time.perf_counter() - start
 
     evaluations = np.load(run_dir / "evaluations.npz")
     course_returns, course_lengths = evaluate(run_dir, env_id, seed, False, n_episodes, max_steps)
@@ -133,6 +142,10 @@ def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str,
     brief = {k: v for k, v in result.items() if not k.startswith("curve")}
     print(json.dumps({"env": env_id, **brief}), flush=True)
     return result
+
+
+def load_runs(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text()) if path.exists() else []
 
 
 def plot(env_id: str, runs: list[dict[str, Any]], path: Path) -> None:
@@ -176,6 +189,7 @@ def main() -> None:
         "--eval-max-steps", type=int, default=None, help="Cap the final evaluation episodes (Pong-PLE has no time limit)"
     )
     parser.add_argument("--jobs", type=int, default=1, help="Seeds trained at the same time")
+    parser.add_argument("--evaluate-only", action="store_true", help="Only redo the final evaluations of trained runs")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="Where the JSON and PNG go")
     parser.add_argument("--logs", type=Path, default=Path("logs/zoo_results"), help="The zoo's log folders (models)")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="After --: more flags for the train command")
@@ -188,8 +202,7 @@ def main() -> None:
     results_path = args.out / f"{args.env}.json"
     # Seeds may be trained by separate invocations: keep the other seeds' runs already recorded.
     seeds = {run["seed"] for run in runs}
-    if results_path.exists():
-        runs += [run for run in json.loads(results_path.read_text()) if run["seed"] not in seeds]
+    runs += [run for run in load_runs(results_path) if run["seed"] not in seeds]
     runs.sort(key=lambda run: run["seed"])
     results_path.write_text(json.dumps(runs, indent=1))
     plot(args.env, runs, args.out / f"{args.env}.png")
