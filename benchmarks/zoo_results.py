@@ -25,6 +25,7 @@ final evaluations of runs already trained in ``--logs`` (keeping their recorded 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shlex
 import statistics
@@ -138,10 +139,31 @@ def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str,
         "sb3_lengths": sb3_lengths,
         "curve_timesteps": evaluations["timesteps"].tolist(),
         "curve_mean": evaluations["results"].mean(axis=1).tolist(),
+        **training_curve(run_dir),
     }
     brief = {k: v for k, v in result.items() if not k.startswith("curve")}
     print(json.dumps({"env": env_id, **brief}), flush=True)
     return result
+
+
+def training_curve(run_dir: Path, n_points: int = 40) -> dict[str, list[float]]:
+    """Mean return of the training episodes (the zoo's Monitor files, all envs) ending in each of ``n_points`` step bins."""
+    episodes = []  # (end time, length, return)
+    for monitor in run_dir.glob("*.monitor.csv"):
+        with open(monitor) as file:
+            t_start = json.loads(file.readline()[1:])["t_start"]
+            episodes += [(t_start + float(row["t"]), int(row["l"]), float(row["r"])) for row in csv.DictReader(file)]
+    episodes.sort()
+    ends = np.cumsum([length for _, length, _ in episodes])
+    returns = np.array([episode_return for _, _, episode_return in episodes])
+    grid = np.linspace(ends[-1] / n_points, ends[-1], n_points)
+    bins = np.searchsorted(ends, grid, side="right")
+    means, start = [], 0
+    for stop in bins:
+        # A bin without an episode end (long episodes) repeats the last mean
+        means.append(float(returns[start:stop].mean()) if stop > start else means[-1] if means else float(returns[0]))
+        start = stop
+    return {"train_curve_timesteps": grid.round().tolist(), "train_curve_mean": means}
 
 
 def load_runs(path: Path) -> list[dict[str, Any]]:
@@ -154,17 +176,23 @@ def plot(env_id: str, runs: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    length = min(len(run["curve_timesteps"]) for run in runs)
-    steps = np.array(runs[0]["curve_timesteps"][:length])
-    curves = np.array([run["curve_mean"][:length] for run in runs])
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(steps, curves.mean(axis=0), label=f"mean of {len(runs)} seeds")
-    ax.fill_between(steps, curves.min(axis=0), curves.max(axis=0), alpha=0.25, label="min / max over seeds")
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("evaluation return (10 episodes)")
-    ax.set_title(f"REINFORCE on {env_id} (zoo hyperparameters)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    panels = (
+        ("train_curve", "training episodes (sampled actions)"),
+        ("curve", "periodic evaluations (zoo's EvalCallback)"),
+    )
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        length = min(len(run[f"{key}_timesteps"]) for run in runs)
+        steps = np.array(runs[0][f"{key}_timesteps"][:length])
+        curves = np.array([run[f"{key}_mean"][:length] for run in runs])
+        ax.plot(steps, curves.mean(axis=0), label=f"mean of {len(runs)} seeds")
+        ax.fill_between(steps, curves.min(axis=0), curves.max(axis=0), alpha=0.25, label="min / max over seeds")
+        ax.set_xlabel("environment steps")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("mean episode return")
+    axes[1].legend(loc="lower right")
+    fig.suptitle(f"REINFORCE on {env_id} (zoo hyperparameters)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
