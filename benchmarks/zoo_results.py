@@ -25,7 +25,6 @@ final evaluations of runs already trained in ``--logs`` (keeping their recorded 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shlex
 import statistics
@@ -39,6 +38,8 @@ from typing import Any
 import numpy as np
 from rl_zoo3.utils import create_test_env, get_saved_hyperparams
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import load_results
+from stable_baselines3.common.results_plotter import X_TIMESTEPS, ts2xy
 from stable_baselines3.common.utils import set_random_seed
 
 from sb3_reinforce import REINFORCE
@@ -148,14 +149,7 @@ def run_seed(args: argparse.Namespace, seed: int, extra: list[str]) -> dict[str,
 
 def training_curve(run_dir: Path, n_points: int = 40) -> dict[str, list[float]]:
     """Mean return of the training episodes (the zoo's Monitor files, all envs) ending in each of ``n_points`` step bins."""
-    episodes = []  # (end time, length, return)
-    for monitor in run_dir.glob("*.monitor.csv"):
-        with open(monitor) as file:
-            t_start = json.loads(file.readline()[1:])["t_start"]
-            episodes += [(t_start + float(row["t"]), int(row["l"]), float(row["r"])) for row in csv.DictReader(file)]
-    episodes.sort()
-    ends = np.cumsum([length for _, length, _ in episodes])
-    returns = np.array([episode_return for _, _, episode_return in episodes])
+    ends, returns = ts2xy(load_results(str(run_dir)), X_TIMESTEPS)
     grid = np.linspace(ends[-1] / n_points, ends[-1], n_points)
     bins = np.searchsorted(ends, grid, side="right")
     means, start = [], 0
