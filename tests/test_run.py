@@ -272,3 +272,34 @@ def test_only_an_env_reset_discards_unfinished_episodes():
     assert model.rollout_buffer.n_unfinished_transitions == running
     model._setup_learn(10, reset_num_timesteps=True)  # resets the envs: those episodes will never end
     assert model.rollout_buffer.n_unfinished_transitions == 0
+
+
+@pytest.mark.parametrize("baseline", ["none", "mean", "value"])
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "MultiInput"])
+def test_chunked_update_equals_one_pass(baseline, env_id):
+    # A batch split into chunks (bounded memory for big images) must make the same single gradient step.
+    def updated(chunk_elements: int | None) -> tuple[dict[str, th.Tensor], float]:
+        if env_id == "MultiInput":
+            env = make_vec_env(lambda: gym.wrappers.TimeLimit(SimpleMultiObsEnv(random_start=False), 20), n_envs=2, seed=0)
+            policy = "MultiInputPolicy"
+        else:
+            env, policy = make_vec_env(env_id, n_envs=2, seed=0), "MlpPolicy"
+        # Plain SGD: Adam's first step is lr * sign(gradient), which turns rounding noise around 0 into lr-sized changes.
+        policy_kwargs = dict(SMALL_NET, optimizer_class=th.optim.SGD, optimizer_kwargs={})
+        model = REINFORCE(
+            policy, env, baseline=baseline, n_steps=64, ent_coef=0.01, learning_rate=0.1, policy_kwargs=policy_kwargs, seed=0
+        )
+        if chunk_elements is not None:
+            model.gradient_chunk_elements = chunk_elements
+        model.set_logger(configure(None, []))
+        model.learn(1)
+        assert model._n_updates == 1
+        assert model.rollout_buffer.size() > 7  # several chunks when chunk_elements is 29
+        return model.policy.state_dict(), model.logger.name_to_value["train/policy_loss"]
+
+    whole, whole_loss = updated(None)
+    # 4 input numbers per CartPole observation: chunks of 7 transitions; single transitions for the Dict env (64x64 image).
+    chunked, chunked_loss = updated(29)
+    for key in whole:
+        th.testing.assert_close(chunked[key], whole[key], rtol=1e-5, atol=1e-6)
+    assert chunked_loss == pytest.approx(whole_loss, rel=1e-4, abs=1e-6)

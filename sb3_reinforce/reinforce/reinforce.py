@@ -10,6 +10,7 @@ from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
+from stable_baselines3.common.preprocessing import get_flattened_obs_dim
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
@@ -91,6 +92,10 @@ class REINFORCE(OnPolicyAlgorithm):
         "MultiInputPolicy": MultiInputActorCriticPolicy,
     }
     rollout_buffer: EpisodicRolloutBuffer  # type: ignore[assignment]
+    #: Largest number of input elements (observation numbers x transitions) put through the network at once in an
+    #: update. Bigger batches are split into chunks whose gradients are summed before the single optimizer step: the
+    #: update is the same (up to floating-point rounding), memory stays bounded (e.g. 1,188 Atari frames of 4x84x84).
+    gradient_chunk_elements: int = 2**25
 
     def __init__(
         self,
@@ -272,6 +277,13 @@ class REINFORCE(OnPolicyAlgorithm):
         callback.on_rollout_end()
         return True
 
+    def _advantages(self, returns: th.Tensor, baseline: th.Tensor) -> th.Tensor:
+        """``G_t - b_t``, standardized over the (mini)batch when ``normalize_advantage`` (and it holds more than one)."""
+        advantages = returns - baseline
+        if self.normalize_advantage and len(advantages) > 1:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        return advantages
+
     def _update_current_progress_remaining(self, num_timesteps: int, total_timesteps: int) -> None:
         # A rollout ends only once its episodes are complete, so the last one overshoots total_timesteps: clamp at 0,
         # or a schedule such as the zoo's lin_* (which does not clip) would make the last update with a negative rate.
@@ -292,45 +304,73 @@ class REINFORCE(OnPolicyAlgorithm):
                 if isinstance(self.action_space, spaces.Discrete):
                     actions = actions.long().flatten()
                 returns = rollout_data.returns
+                n_samples = len(returns)
+                chunk_size = max(1, self.gradient_chunk_elements // _input_elements(self.observation_space))
+                chunks = [slice(start, start + chunk_size) for start in range(0, n_samples, chunk_size)]
 
-                if use_value:
-                    values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
-                    values = values.flatten()
-                    baseline = values.detach()
-                else:
-                    distribution = self.policy.get_distribution(rollout_data.observations)
-                    log_prob = distribution.log_prob(actions)
-                    entropy = distribution.entropy()
-                    baseline = returns.mean().expand_as(returns) if self.baseline == "mean" else th.zeros_like(returns)
-                advantages = returns - baseline
-                all_baselines.append(baseline.cpu().numpy())
-                all_returns.append(returns.cpu().numpy())
+                # All advantages are known before the first chunk's backward pass, except for a learned value in a batch
+                # of one chunk: then the values come from the same forward pass as the log-probabilities.
+                baseline: th.Tensor | None = None
+                if self.baseline == "mean":
+                    baseline = returns.mean().expand_as(returns)
+                elif self.baseline == "none":
+                    baseline = th.zeros_like(returns)
+                elif len(chunks) > 1:
+                    with th.no_grad():
+                        baseline = th.cat(
+                            [
+                                self.policy.predict_values(_obs_slice(rollout_data.observations, chunk)).flatten()
+                                for chunk in chunks
+                            ]
+                        )
+                advantages = None if baseline is None else self._advantages(returns, baseline)
 
-                if self.normalize_advantage and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-
-                policy_loss = -(advantages * log_prob).mean()
-                # Approximate entropy when there is no analytical form (e.g. squashed Gaussian)
-                entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
-                loss = policy_loss + self.ent_coef * entropy_loss
-                if use_value:
-                    value_loss = F.mse_loss(values, returns)
-                    loss = loss + self.vf_coef * value_loss
-                    value_losses.append(value_loss.item())
-
-                if not th.isfinite(loss):
-                    raise FloatingPointError(
-                        f"The REINFORCE loss is {loss.item()} at timestep {self.num_timesteps}: this gradient step was not "
-                        "applied, so the weights stay finite. Lower learning_rate, enable normalize_advantage or scale the "
-                        "rewards (e.g. VecNormalize)."
-                    )
-
+                # One gradient step for the whole (mini)batch; big batches of images go through the network in chunks
+                # whose gradients add up, so that memory stays bounded.
                 self.policy.optimizer.zero_grad()
-                loss.backward()
+                policy_loss_sum = entropy_loss_sum = value_loss_sum = 0.0
+                for chunk in chunks:
+                    observations = _obs_slice(rollout_data.observations, chunk)
+                    if use_value:
+                        values, log_prob, entropy = self.policy.evaluate_actions(observations, actions[chunk])
+                        values = values.flatten()
+                    else:
+                        distribution = self.policy.get_distribution(observations)
+                        log_prob = distribution.log_prob(actions[chunk])
+                        entropy = distribution.entropy()
+                    if advantages is None:
+                        baseline = values.detach()
+                        advantages = self._advantages(returns, baseline)
+                    weight = len(log_prob) / n_samples
+
+                    policy_loss = -(advantages[chunk] * log_prob).mean()
+                    # Approximate entropy when there is no analytical form (e.g. squashed Gaussian)
+                    entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
+                    loss = policy_loss + self.ent_coef * entropy_loss
+                    if use_value:
+                        value_loss = F.mse_loss(values, returns[chunk])
+                        loss = loss + self.vf_coef * value_loss
+                        value_loss_sum += weight * value_loss.item()
+
+                    if not th.isfinite(loss):
+                        raise FloatingPointError(
+                            f"The REINFORCE loss is {loss.item()} at timestep {self.num_timesteps}: this gradient step was "
+                            "not applied, so the weights stay finite. Lower learning_rate, enable normalize_advantage or "
+                            "scale the rewards (e.g. VecNormalize)."
+                        )
+                    (loss * weight if len(chunks) > 1 else loss).backward()
+                    policy_loss_sum += weight * policy_loss.item()
+                    entropy_loss_sum += weight * entropy_loss.item()
+
                 th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
                 self.policy.optimizer.step()
-                policy_losses.append(policy_loss.item())
-                entropy_losses.append(entropy_loss.item())
+                assert baseline is not None
+                all_baselines.append(baseline.cpu().numpy())
+                all_returns.append(returns.cpu().numpy())
+                policy_losses.append(policy_loss_sum)
+                entropy_losses.append(entropy_loss_sum)
+                if use_value:
+                    value_losses.append(value_loss_sum)
 
         self._n_updates += self.n_epochs
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -407,6 +447,19 @@ class REINFORCE(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+
+def _input_elements(space: spaces.Space) -> int:
+    """Numbers one observation puts through the network (one-hot for discrete spaces): what a chunk's memory scales with."""
+    if isinstance(space, spaces.Dict):
+        return sum(_input_elements(subspace) for subspace in space.spaces.values())
+    return max(1, get_flattened_obs_dim(space))
+
+
+def _obs_slice(observations: th.Tensor | dict[str, th.Tensor], index: slice) -> th.Tensor | dict[str, th.Tensor]:
+    if isinstance(observations, dict):
+        return {key: value[index] for key, value in observations.items()}
+    return observations[index]
 
 
 def _check_model_archive(path: str | pathlib.Path | io.BufferedIOBase) -> None:
