@@ -358,6 +358,8 @@ class REINFORCE(OnPolicyAlgorithm):
                             "not applied, so the weights stay finite. Lower learning_rate, enable normalize_advantage or "
                             "scale the rewards (e.g. VecNormalize)."
                         )
+                    # Chunk losses are means: weighted by their share, their gradients add up to the whole batch's.
+                    # (One chunk skips the multiplication by 1.0, so that the usual path is bit for bit unchanged.)
                     (loss * weight if len(chunks) > 1 else loss).backward()
                     policy_loss_sum += weight * policy_loss.item()
                     entropy_loss_sum += weight * entropy_loss.item()
