@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
@@ -31,20 +30,14 @@ def _rms_to_json(rms: RunningMeanStd) -> dict[str, Any]:
     return {"mean": array_to_json(rms.mean), "var": array_to_json(rms.var), "count": float(rms.count)}
 
 
-@dataclass
-class _Moments:
-    """Running mean, variance and count, as read from the file (checked, not yet fitted to an environment)."""
-
-    mean: np.ndarray
-    var: np.ndarray
-    count: float
-
-
-def _moments_from_json(data: Any, where: str) -> _Moments:
+def _moments_from_json(data: Any, where: str) -> RunningMeanStd:
+    """Running mean, variance and count as read from the file: checked, not yet fitted to an environment."""
     if not isinstance(data, dict) or not isinstance(data.get("count"), int | float) or isinstance(data.get("count"), bool):
         raise ModelFormatError(f"{where}: expected an object with mean, var and count")
     mean, var = array_from_json(data.get("mean"), f"{where}.mean"), array_from_json(data.get("var"), f"{where}.var")
-    return _Moments(mean, var, float(data["count"]))
+    moments = RunningMeanStd(shape=mean.shape)
+    moments.mean, moments.var, moments.count = mean, var, float(data["count"])
+    return moments
 
 
 def _is_moments(data: Any) -> bool:
@@ -52,7 +45,7 @@ def _is_moments(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("count"), int | float) and isinstance(data.get("mean"), dict)
 
 
-def _copy_moments(moments: _Moments, target: RunningMeanStd, where: str) -> None:
+def _copy_moments(moments: RunningMeanStd, target: RunningMeanStd, where: str) -> None:
     """Copy the statistics into ``target``, whose shape comes from the user's environment."""
     if moments.mean.shape != target.mean.shape or moments.var.shape != target.var.shape:
         raise ModelFormatError(
@@ -71,8 +64,8 @@ class VecNormalizeStats:
     flags: dict[str, bool]
     numbers: dict[str, float]
     norm_obs_keys: list[str] | None
-    obs_rms: _Moments | dict[str, _Moments] | None
-    ret_rms: _Moments
+    obs_rms: RunningMeanStd | dict[str, RunningMeanStd] | None
+    ret_rms: RunningMeanStd
     observation_space: spaces.Space | None
 
 
@@ -103,7 +96,7 @@ def read_vec_normalize(path: str | Path) -> VecNormalizeStats:
     if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
         raise ModelFormatError(f"{name}: norm_obs_keys must be a list of strings")
     stored_obs = data.get("obs_rms")
-    obs_rms: _Moments | dict[str, _Moments] | None = None
+    obs_rms: RunningMeanStd | dict[str, RunningMeanStd] | None = None
     if not flags["norm_obs"] or stored_obs is None:
         pass
     elif _is_moments(stored_obs):
@@ -203,7 +196,7 @@ def load_vec_normalize(stats: str | Path | VecNormalizeStats, venv: VecEnv) -> V
         for key, rms in vec_normalize.obs_rms.items():
             _copy_moments(stored[key], rms, f"obs_rms[{key!r}]")
     else:
-        if not isinstance(stats.obs_rms, _Moments):
+        if not isinstance(stats.obs_rms, RunningMeanStd):
             raise ModelFormatError(f"{stats.file_name}: obs_rms must hold mean, var and count")
         _copy_moments(stats.obs_rms, vec_normalize.obs_rms, "obs_rms")
     _copy_moments(stats.ret_rms, vec_normalize.ret_rms, "ret_rms")

@@ -298,6 +298,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
         policy_losses, entropy_losses, value_losses = [], [], []
         all_baselines, all_returns = [], []
+        chunk_size = max(1, self.gradient_chunk_elements // _input_elements(self.observation_space))
         for _ in range(self.n_epochs):
             for rollout_data in self.rollout_buffer.get(self.batch_size):
                 actions = rollout_data.actions
@@ -305,7 +306,6 @@ class REINFORCE(OnPolicyAlgorithm):
                     actions = actions.long().flatten()
                 returns = rollout_data.returns
                 n_samples = len(returns)
-                chunk_size = max(1, self.gradient_chunk_elements // _input_elements(self.observation_space))
                 chunks = [slice(start, start + chunk_size) for start in range(0, n_samples, chunk_size)]
 
                 # All advantages are known before the first chunk's backward pass, except for a learned value in a batch
