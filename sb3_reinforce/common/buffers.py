@@ -122,6 +122,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
             # Per env, the steps of its running episode that were collected before the last finalize().
             self._tails: list[dict[str, Any]] = [self._empty_tail() for _ in range(self.n_envs)]
             self._episode_lengths = np.zeros(self.n_envs, dtype=np.int64)
+            self._longest_running = 0
             self.n_complete_episodes = 0
             self.n_complete_transitions = 0
 
@@ -146,7 +147,11 @@ class EpisodicRolloutBuffer(BaseBuffer):
             self.n_complete_episodes += int(done.sum())
             self.n_complete_transitions += int(self._episode_lengths[done].sum())
             self._episode_lengths[done] = 0
-        if self._episode_lengths.max() > self.max_episode_length:
+            self._longest_running = int(self._episode_lengths.max())
+        else:
+            # Every running episode grew by one step: so did the longest (this runs at every env step, a max would not).
+            self._longest_running += 1
+        if self._longest_running > self.max_episode_length:
             env_idx = int(self._episode_lengths.argmax())
             raise EpisodeTooLongError(
                 f"The episode of env {env_idx} has run {self._episode_lengths[env_idx]} steps without ending, more than "

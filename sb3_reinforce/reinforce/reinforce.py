@@ -20,6 +20,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodicRolloutBuffer
+from sb3_reinforce.common.sampling import sample_actions
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
@@ -250,10 +251,11 @@ class REINFORCE(OnPolicyAlgorithm):
                 self.policy.reset_noise(env.num_envs)
 
             _check_finite("observation", self._last_obs, self.num_timesteps)  # type: ignore[arg-type]
-            with th.no_grad():
+            with th.inference_mode():
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                # Only the actor runs here: the value baseline is evaluated at training time, on the current weights.
-                actions = self.policy.get_distribution(obs_tensor).get_actions().cpu().numpy()
+                # Only the sampled action is needed: log-probabilities and the value baseline are computed at training
+                # time, with the current weights.
+                actions = sample_actions(self.policy, obs_tensor).cpu().numpy()
 
             clipped_actions = actions
             if isinstance(self.action_space, spaces.Box):
@@ -652,8 +654,8 @@ def _check_finite(what: str, value: np.ndarray | dict[str, np.ndarray], timestep
     """
     arrays = value.values() if isinstance(value, dict) else (value,)
     for array in arrays:
-        # NaN compares False: one comparison catches NaN, inf and float32 overflow.
-        if array.dtype.kind == "f" and not (np.abs(array) <= _FLOAT32_MAX).all():
+        # min/max propagate NaN, and NaN compares False: two reductions catch NaN, inf and float32 overflow.
+        if array.dtype.kind == "f" and not (array.min() >= -_FLOAT32_MAX and array.max() <= _FLOAT32_MAX):
             bad_envs = np.flatnonzero(~(np.abs(array.reshape(len(array), -1)) <= _FLOAT32_MAX).all(axis=1)).tolist()
             raise ValueError(
                 f"Non-finite {what} (NaN, inf or beyond float32's range) from env(s) {bad_envs} at timestep {timestep}: "

@@ -1,0 +1,126 @@
+"""Training throughput of the zoo entries against the raw throughput of the same VecEnv stack.
+
+For each env id, rl_zoo3's experiment manager (with our ``reinforce.yml``, exactly as ``sb3-reinforce train`` builds it:
+``n_envs``, Monitor files, VecNormalize, network) is set up twice per repeat, in one process on one torch thread:
+
+- **train**: ``learn(steps)`` of the zoo entry (no periodic evaluation), env steps per second;
+- **raw**: the same VecEnv stack stepped ``steps`` times with uniformly random actions drawn beforehand.
+
+The two alternate within each repeat, so that a change in the machine's load hits both alike; the script prints the
+medians and the ratio train / raw (how much of the environment's speed the training loop keeps), in steps per second
+of wall-clock time and in steps per CPU-second of this process (one thread: the same on an idle machine, and much
+steadier than wall-clock time on a shared one).
+
+Usage (the README's throughput table comes from exactly this)::
+
+    python benchmarks/throughput.py --env CartPole-v1 Pixelcopter-PLE-v0 --steps 200000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from sb3_reinforce.zoo import ReinforceExperimentManager, hyperparams_path, register_reinforce
+
+
+def setup(env_id: str, steps: int, seed: int, log_folder: str) -> BaseAlgorithm:
+    """:return: The zoo's model for ``env_id`` (its env is the zoo's VecEnv stack), as ``sb3-reinforce train`` makes it"""
+    manager = ReinforceExperimentManager(
+        argparse.Namespace(),
+        "reinforce",
+        env_id,
+        log_folder,
+        n_timesteps=steps,
+        eval_freq=-1,
+        seed=seed,
+        verbose=0,
+        log_interval=-1,
+        config=str(hyperparams_path()),
+    )
+    result = manager.setup_experiment()
+    assert result is not None
+    model, _ = result
+    model.set_random_seed(seed)
+    return model
+
+
+def train_throughput(env_id: str, steps: int, seed: int) -> tuple[float, float]:
+    """:return: Env steps per wall-clock second and per CPU-second of ``learn(steps)``"""
+    with tempfile.TemporaryDirectory() as log_folder:
+        model = setup(env_id, steps, seed, log_folder)
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.learn(steps)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert model.get_env() is not None
+        model.get_env().close()  # type: ignore[union-attr]
+    return model.num_timesteps / wall, model.num_timesteps / cpu
+
+
+def raw_throughput(env_id: str, steps: int, seed: int) -> tuple[float, float]:
+    """:return: Env steps per wall-clock second and per CPU-second of the zoo's VecEnv stack under random actions"""
+    with tempfile.TemporaryDirectory() as log_folder:
+        env = setup(env_id, steps, seed, log_folder).get_env()
+        assert env is not None
+        env.action_space.seed(seed)
+        n_steps = steps // env.num_envs
+        actions = [np.array([env.action_space.sample() for _ in range(env.num_envs)]) for _ in range(n_steps)]
+        env.reset()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for action in actions:
+            env.step(action)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        env.close()
+    return n_steps * env.num_envs / wall, n_steps * env.num_envs / cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", nargs="+", default=["CartPole-v1", "Pixelcopter-PLE-v0"])
+    parser.add_argument("--steps", type=int, default=200_000, help="env steps per measurement")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+
+    th.set_num_threads(1)
+    register_reinforce()
+    results: dict[str, Any] = {}
+    for env_id in args.env:
+        runs: dict[str, list[float]] = {"train_wall": [], "train_cpu": [], "raw_wall": [], "raw_cpu": []}
+        for repeat in range(args.repeats):
+            for side, measure in (("train", train_throughput), ("raw", raw_throughput)):
+                wall, cpu = measure(env_id, args.steps, args.seed + repeat)
+                runs[f"{side}_wall"].append(wall)
+                runs[f"{side}_cpu"].append(cpu)
+                print(f"{env_id} repeat {repeat} {side}: {wall:,.0f} steps/s, {cpu:,.0f} steps per CPU-s", flush=True)
+        results[env_id] = runs
+
+    median = statistics.median
+    print(f"\nMedians of {args.repeats}, {args.steps:,} steps each, one torch thread:\n")
+    print(
+        "| env | train steps/s | raw VecEnv steps/s | train / raw | train steps/CPU-s | raw steps/CPU-s | train / raw (CPU) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for env_id, runs in results.items():
+        train_wall, raw_wall = median(runs["train_wall"]), median(runs["raw_wall"])
+        train_cpu, raw_cpu = median(runs["train_cpu"]), median(runs["raw_cpu"])
+        print(
+            f"| {env_id} | {train_wall:,.0f} | {raw_wall:,.0f} | {train_wall / raw_wall:.0%} "
+            f"| {train_cpu:,.0f} | {raw_cpu:,.0f} | {train_cpu / raw_cpu:.0%} |"
+        )
+    if args.out:
+        args.out.write_text(json.dumps({"steps": args.steps, "repeats": args.repeats, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

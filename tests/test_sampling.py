@@ -1,0 +1,86 @@
+"""The rollout's sampling path draws the actions SB3's distributions would, from the same random numbers."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, SimpleMultiObsEnv
+
+from sb3_reinforce import REINFORCE
+from sb3_reinforce.common.sampling import sample_actions
+
+
+class SpaceEnv(gym.Env):
+    """Observations of shape (5,), any action space."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (5,), np.float32)
+
+    def __init__(self, action_space: spaces.Space):
+        self.action_space = action_space
+
+    def reset(self, *, seed=None, options=None):
+        return np.zeros(5, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(5, dtype=np.float32), 0.0, True, False, {}
+
+
+@pytest.mark.parametrize(
+    ("action_space", "kwargs"),
+    [
+        (spaces.Discrete(5), {}),
+        (spaces.MultiDiscrete([3, 4, 2]), {}),
+        (spaces.MultiBinary(4), {}),
+        (spaces.Box(-1.0, 1.0, (2, 3), np.float32), {}),
+        (spaces.Box(-1.0, 1.0, (2,), np.float32), dict(use_sde=True)),
+    ],
+    ids=["Discrete", "MultiDiscrete", "MultiBinary", "Box", "Box-gSDE"],
+)
+def test_same_actions_as_sb3_distributions(action_space, kwargs):
+    model = REINFORCE("MlpPolicy", SpaceEnv(action_space), policy_kwargs=dict(net_arch=[8]), device="cpu", seed=0, **kwargs)
+    # Logits far from uniform, so that a wrong category order or scale would show.
+    with th.no_grad():
+        model.policy.action_net.weight.mul_(20.0)
+    obs = th.as_tensor(np.random.default_rng(0).uniform(-1, 1, (5000, 5)), dtype=th.float32)
+    with th.inference_mode():
+        th.manual_seed(1)
+        ours = sample_actions(model.policy, obs)
+        th.manual_seed(1)
+        expected = model.policy.get_distribution(obs).get_actions()
+    assert ours.shape == expected.shape
+    assert th.equal(ours, expected)
+
+
+@pytest.mark.parametrize("policy", ["CnnPolicy", "MultiInputPolicy"])
+def test_same_actions_with_image_and_dict_observations(policy):
+    if policy == "CnnPolicy":
+        env = FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=True)
+    else:
+        env = gym.wrappers.TimeLimit(SimpleMultiObsEnv(random_start=True), 20)
+    model = REINFORCE(policy, env, policy_kwargs=dict(net_arch=[8]), device="cpu", seed=0)
+    vec_env = model.get_env()
+    obs = {key: np.repeat(value, 64, axis=0) for key, value in vec_env.reset().items()} if policy != "CnnPolicy" else None
+    if obs is None:
+        obs = np.random.default_rng(0).integers(0, 256, (64, 1, 36, 36), dtype=np.uint8)
+    obs_tensor, _ = model.policy.obs_to_tensor(obs)
+    with th.inference_mode():
+        th.manual_seed(2)
+        ours = sample_actions(model.policy, obs_tensor)
+        th.manual_seed(2)
+        expected = model.policy.get_distribution(obs_tensor).get_actions()
+    assert th.equal(ours, expected)
+
+
+def test_categorical_frequencies_match_the_probabilities():
+    # Independent of SB3: 20,000 draws from fixed logits land on each action at the softmax rate (within 4 sigma).
+    model = REINFORCE("MlpPolicy", IdentityEnv(3), policy_kwargs=dict(net_arch=[]), device="cpu", seed=0)
+    with th.no_grad():
+        model.policy.action_net.weight.zero_()
+        model.policy.action_net.bias.copy_(th.tensor([0.0, 1.0, -2.0]))
+    probs = th.softmax(model.policy.action_net.bias.detach(), 0).numpy()
+    obs = th.zeros((20_000, 3))
+    with th.inference_mode():
+        counts = np.bincount(sample_actions(model.policy, obs).numpy(), minlength=3) / 20_000
+    sigma = np.sqrt(probs * (1 - probs) / 20_000)
+    assert np.all(np.abs(counts - probs) < 4 * sigma)
