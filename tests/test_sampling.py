@@ -79,7 +79,7 @@ def test_categorical_frequencies_match_the_probabilities():
         model.policy.action_net.weight.zero_()
         model.policy.action_net.bias.copy_(th.tensor([0.0, 1.0, -2.0]))
     probs = th.softmax(model.policy.action_net.bias.detach(), 0).numpy()
-    obs = th.zeros((20_000, 3))
+    obs = th.zeros(20_000, dtype=th.long)  # Discrete(3) observations: one-hot encoded by the policy
     with th.inference_mode():
         counts = np.bincount(sample_actions(model.policy, obs).numpy(), minlength=3) / 20_000
     sigma = np.sqrt(probs * (1 - probs) / 20_000)
