@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 import torch as th
+from rl_zoo3.utils import StoreDict
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_reinforce.zoo import ReinforceExperimentManager, hyperparams_path, register_reinforce
 
 
-def setup(env_id: str, steps: int, seed: int, log_folder: str) -> BaseAlgorithm:
+def setup(env_id: str, steps: int, seed: int, log_folder: str, params: dict[str, Any] | None = None) -> BaseAlgorithm:
     """:return: The zoo's model for ``env_id`` (its env is the zoo's VecEnv stack), as ``sb3-reinforce train`` makes it"""
     manager = ReinforceExperimentManager(
         argparse.Namespace(),
@@ -46,6 +47,7 @@ def setup(env_id: str, steps: int, seed: int, log_folder: str) -> BaseAlgorithm:
         verbose=0,
         log_interval=-1,
         config=str(hyperparams_path()),
+        hyperparams=params,
     )
     result = manager.setup_experiment()
     assert result is not None
@@ -54,10 +56,10 @@ def setup(env_id: str, steps: int, seed: int, log_folder: str) -> BaseAlgorithm:
     return model
 
 
-def train_throughput(env_id: str, steps: int, seed: int) -> tuple[float, float]:
+def train_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] | None) -> tuple[float, float]:
     """:return: Env steps per wall-clock second and per CPU-second of ``learn(steps)``"""
     with tempfile.TemporaryDirectory() as log_folder:
-        model = setup(env_id, steps, seed, log_folder)
+        model = setup(env_id, steps, seed, log_folder, params)
         wall, cpu = time.perf_counter(), time.process_time()
         model.learn(steps)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -66,10 +68,10 @@ def train_throughput(env_id: str, steps: int, seed: int) -> tuple[float, float]:
     return model.num_timesteps / wall, model.num_timesteps / cpu
 
 
-def raw_throughput(env_id: str, steps: int, seed: int) -> tuple[float, float]:
+def raw_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] | None) -> tuple[float, float]:
     """:return: Env steps per wall-clock second and per CPU-second of the zoo's VecEnv stack under random actions"""
     with tempfile.TemporaryDirectory() as log_folder:
-        env = setup(env_id, steps, seed, log_folder).get_env()
+        env = setup(env_id, steps, seed, log_folder, params).get_env()
         assert env is not None
         env.action_space.seed(seed)
         n_steps = steps // env.num_envs
@@ -90,6 +92,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "-params", "--hyperparams", nargs="+", action=StoreDict, default=None, help="override zoo hyperparameters (key:value)"
+    )
     args = parser.parse_args()
 
     th.set_num_threads(1)
@@ -99,7 +104,7 @@ def main() -> None:
         runs: dict[str, list[float]] = {"train_wall": [], "train_cpu": [], "raw_wall": [], "raw_cpu": []}
         for repeat in range(args.repeats):
             for side, measure in (("train", train_throughput), ("raw", raw_throughput)):
-                wall, cpu = measure(env_id, args.steps, args.seed + repeat)
+                wall, cpu = measure(env_id, args.steps, args.seed + repeat, args.hyperparams)
                 runs[f"{side}_wall"].append(wall)
                 runs[f"{side}_cpu"].append(cpu)
                 print(f"{env_id} repeat {repeat} {side}: {wall:,.0f} steps/s, {cpu:,.0f} steps per CPU-s", flush=True)
