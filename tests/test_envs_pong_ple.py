@@ -53,6 +53,13 @@ def _registered() -> None:
     register_envs()
 
 
+def _wrapper_chain(env: gym.Env) -> list[gym.Env]:
+    chain = [env]
+    while isinstance(chain[-1], gym.Wrapper):
+        chain.append(chain[-1].env)
+    return chain
+
+
 def test_registration() -> None:
     register_envs()  # idempotent
     spec = gym.spec(ENV_ID)
@@ -60,6 +67,10 @@ def test_registration() -> None:
     assert spec.max_episode_steps is None  # the original has no time limit
     env = gym.make(ENV_ID)
     assert isinstance(env.unwrapped, PongPLEEnv)
+    # Training stack: order enforcing kept (a clear error for step() before reset()), the env checker left out
+    wrappers = {type(wrapper).__name__ for wrapper in _wrapper_chain(env)}
+    assert "OrderEnforcing" in wrappers and "PassiveEnvChecker" not in wrappers
+    assert "PassiveEnvChecker" in {type(w).__name__ for w in _wrapper_chain(gym.make(ENV_ID, disable_env_checker=False))}
     assert env.observation_space == gym.spaces.Box(-np.inf, np.inf, (7,), np.float32)
     assert env.action_space == gym.spaces.Discrete(3)
 

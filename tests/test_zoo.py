@@ -27,7 +27,7 @@ from optuna.storages.journal import JournalFileBackend
 from stable_baselines3.common.save_util import load_from_zip_file
 
 from sb3_reinforce import cli
-from sb3_reinforce.zoo import HyperparameterFileError, ReinforceExperimentManager, hyperparams_path
+from sb3_reinforce.zoo import HyperparameterFileError, ReinforceExperimentManager, hyperparams_path, register_reinforce
 from sb3_reinforce.zoo.commands import complete_argv, enjoy, optimize, record_video, train
 from sb3_reinforce.zoo.hyperparams_opt import sample_reinforce_params
 from sb3_reinforce.zoo.storage import resolve_storage
@@ -371,3 +371,27 @@ def test_packaged_entry_builds_a_model(key: str, tmp_path: Path) -> None:
     assert model.n_envs == PACKAGED[key]["n_envs"]
     assert model.env is not None
     model.env.close()
+
+
+@pytest.mark.parametrize(
+    ("flags", "policy", "expected"),
+    [([], "MlpPolicy", 1), (["--num-threads", "2"], "MlpPolicy", 2), ([], "CnnPolicy", None)],
+    ids=["mlp-default", "mlp-explicit", "cnn-default"],
+)
+def test_default_num_threads(tmp_path: Path, flags: list[str], policy: str, expected: int | None) -> None:
+    # One thread is the default for MLP policies; an explicit --num-threads wins; CnnPolicy keeps torch's default.
+    register_reinforce()
+    th.set_num_threads(3)
+    manager = ReinforceExperimentManager(
+        argparse.Namespace(num_threads=int(flags[1]) if flags else -1),
+        "reinforce",
+        ENV_ID,
+        str(tmp_path),
+        config=str(hyperparams_path()),
+        hyperparams={"policy": policy},
+        verbose=0,
+    )
+    if flags:
+        th.set_num_threads(int(flags[1]))  # what rl_zoo3's train script does with the flag before the manager runs
+    manager.read_hyperparameters()
+    assert th.get_num_threads() == (3 if expected is None else expected)

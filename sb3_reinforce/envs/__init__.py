@@ -22,12 +22,15 @@ from sb3_reinforce.envs.atari import register_atari_envs
 #: The course caps every Pixelcopter episode (training and evaluation) at this many steps.
 PIXELCOPTER_MAX_EPISODE_STEPS = 10_000
 
+# Gymnasium's PassiveEnvChecker is a development aid (these envs pass gymnasium's check_env in the tests) that sits in
+# every step of multi-million-step runs: gym.make leaves it out unless asked (disable_env_checker=False).
 _PLE_ENVS: dict[str, dict[str, object]] = {
     "Pixelcopter-PLE-v0": {
         "entry_point": "sb3_reinforce.envs.pixelcopter:PixelcopterEnv",
         "max_episode_steps": PIXELCOPTER_MAX_EPISODE_STEPS,
+        "disable_env_checker": True,
     },
-    "Pong-PLE-v0": {"entry_point": "sb3_reinforce.envs.pong_ple:PongPLEEnv"},
+    "Pong-PLE-v0": {"entry_point": "sb3_reinforce.envs.pong_ple:PongPLEEnv", "disable_env_checker": True},
 }
 
 

@@ -5,6 +5,7 @@ import inspect
 from typing import Any
 
 import optuna
+import torch as th
 import yaml
 from rl_zoo3.exp_manager import ExperimentManager
 from rl_zoo3.utils import ALGOS
@@ -60,7 +61,22 @@ class ReinforceExperimentManager(ExperimentManager):
             self._check_hyperparameter_file()
         hyperparams, saved_hyperparams = super().read_hyperparameters()
         self._check_hyperparameters(hyperparams)
+        self._default_num_threads(hyperparams)
         return hyperparams, saved_hyperparams
+
+    def _default_num_threads(self, hyperparams: dict[str, Any]) -> None:
+        """
+        One torch thread for REINFORCE's MLP policies unless ``--num-threads`` says otherwise.
+
+        Their rollouts run one small forward pass per step, where torch's default (one thread per core) mostly costs
+        synchronisation: on a busy 2-core machine the CartPole entry trained 16x faster on one thread, Pixelcopter's
+        8x (docs/zoo.md). ``CnnPolicy`` keeps torch's default, which its convolutions use (benchmarks/atari_throughput.py).
+        """
+        if self.algo != ALGO_NAME or getattr(self.args, "num_threads", -1) > 0 or hyperparams.get("policy") == "CnnPolicy":
+            return
+        th.set_num_threads(1)
+        if self.verbose > 0:
+            print("Setting torch.num_threads to 1 (the fastest for MLP policies; --num-threads N to change)")
 
     def _check_hyperparameter_file(self) -> None:
         """Fail early, naming the file, where the zoo would crash later with an unrelated message."""
