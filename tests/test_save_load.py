@@ -117,3 +117,15 @@ def test_load_from_a_file_object(trained):
     np.testing.assert_array_equal(
         loaded.predict(observations(), deterministic=True)[0], model.predict(observations(), deterministic=True)[0]
     )
+
+
+@pytest.mark.parametrize("name", ["model", "model.v2", "run-1.5"])
+def test_load_adds_the_zip_suffix_as_save_does(tmp_path, name):
+    # SB3's load tries "<path>" then "<path>.zip" (it appends the suffix; it does not replace one).
+    model = REINFORCE("MlpPolicy", "CartPole-v1", policy_kwargs=SMALL_NET, seed=0)
+    model.save(tmp_path / f"{name}.zip")
+    loaded = REINFORCE.load(tmp_path / name)
+    np.testing.assert_array_equal(
+        loaded.predict(observations(), deterministic=True)[0], model.predict(observations(), deterministic=True)[0]
+    )
+    assert REINFORCE.load(str(tmp_path / name)).n_steps == model.n_steps

@@ -468,8 +468,9 @@ def _check_model_archive(path: str | pathlib.Path | io.BufferedIOBase) -> None:
     """Fail with a clear message when ``path`` is not a REINFORCE model saved by SB3's ``save()``."""
     if isinstance(path, str | pathlib.Path):
         path = pathlib.Path(path)
-        if not path.exists() and path.with_suffix(".zip").exists():
-            path = path.with_suffix(".zip")
+        # As SB3's load: "<path>", else "<path>.zip" (appended, so that "model.v2" finds "model.v2.zip").
+        if not path.exists() and pathlib.Path(f"{path}.zip").exists():
+            path = pathlib.Path(f"{path}.zip")
         if not path.is_file():
             raise FileNotFoundError(f"No model file at {path}")
         if not zipfile.is_zipfile(path):
