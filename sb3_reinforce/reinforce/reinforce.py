@@ -524,7 +524,7 @@ def _check_hyperparameters(
     rollout_buffer_class: type | None,
     rollout_buffer_kwargs: dict[str, Any] | None,
 ) -> None:
-    """Raise ``ValueError`` naming the first invalid hyperparameter and what it accepts."""
+    """Raise ``ValueError`` naming the first invalid hyperparameter (``TypeError`` for a buffer keyword set twice)."""
 
     def positive_int(name: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -573,10 +573,11 @@ def _check_hyperparameters(
         )
     positive_int("stats_window_size", stats_window_size)
     # The algorithm passes these to the buffer itself: setting them there too would contradict the algorithm's own.
+    # A keyword given twice is a TypeError, as A2C/PPO (and Python) raise for it.
     managed = {"gamma", "n_envs", "device", "max_episode_length", "observation_space", "action_space"}
     clashing = sorted(managed & set(rollout_buffer_kwargs or {}))
     if clashing:
-        raise ValueError(
+        raise TypeError(
             f"rollout_buffer_kwargs must not set {', '.join(clashing)}: REINFORCE passes them to the buffer from its own "
             "arguments (set gamma, max_episode_length, device on REINFORCE itself)"
         )
