@@ -13,7 +13,7 @@ from stable_baselines3.common.preprocessing import get_flattened_obs_dim
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.common.buffers import EpisodeTooLongError, EpisodicRolloutBuffer
+from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodeTooLongError, EpisodicRolloutBuffer
 
 
 @pytest.mark.parametrize(
@@ -39,12 +39,30 @@ from sb3_reinforce.common.buffers import EpisodeTooLongError, EpisodicRolloutBuf
         (dict(normalize_advantage="no"), "normalize_advantage must be True or False, got 'no'"),
         (dict(stats_window_size=0), "stats_window_size must be a positive integer"),
         (dict(sde_sample_freq=-5), "sde_sample_freq must be -1 .* or an integer >= 0, got -5"),
-        (dict(rollout_buffer_kwargs=dict(gamma=0.5)), "rollout_buffer_kwargs must not set gamma"),
     ],
 )
 def test_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         REINFORCE("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+class BufferWithOption(EpisodicRolloutBuffer):
+    def __init__(self, *args, option: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.option = option
+
+
+def test_custom_rollout_buffer_and_kwargs():
+    model = REINFORCE("MlpPolicy", "CartPole-v1", rollout_buffer_class=BufferWithOption, rollout_buffer_kwargs=dict(option=3))
+    assert isinstance(model.rollout_buffer, BufferWithOption) and model.rollout_buffer.option == 3
+    # As with A2C: an unknown keyword, or one the algorithm passes itself, is a TypeError.
+    with pytest.raises(TypeError, match="unexpected keyword argument 'wrong_keyword'"):
+        REINFORCE("MlpPolicy", "CartPole-v1", rollout_buffer_kwargs=dict(wrong_keyword=1))
+    for name in ("gamma", "n_envs", "device", "max_episode_length"):
+        with pytest.raises(TypeError, match=f"rollout_buffer_kwargs must not set {name}"):
+            REINFORCE("MlpPolicy", "CartPole-v1", rollout_buffer_kwargs={name: 1})
+    with pytest.raises(ValueError, match=r"needs a spaces\.Dict observation space"):
+        REINFORCE("MlpPolicy", "CartPole-v1", rollout_buffer_class=DictEpisodicRolloutBuffer)
 
 
 def test_numpy_scalars_are_accepted():

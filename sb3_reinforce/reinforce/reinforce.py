@@ -531,8 +531,9 @@ def _check_model_archive(path: str | pathlib.Path | io.BufferedIOBase) -> None:
     """Fail with a clear message when ``path`` is not a REINFORCE model saved by SB3's ``save()``."""
     if isinstance(path, str | pathlib.Path):
         path = pathlib.Path(path)
-        if not path.exists() and path.with_suffix(".zip").exists():
-            path = path.with_suffix(".zip")
+        # As SB3's load: "<path>", else "<path>.zip" (appended, so that "model.v2" finds "model.v2.zip").
+        if not path.exists() and pathlib.Path(f"{path}.zip").exists():
+            path = pathlib.Path(f"{path}.zip")
         if not path.is_file():
             raise FileNotFoundError(f"No model file at {path}")
         if not zipfile.is_zipfile(path):
@@ -586,7 +587,7 @@ def _check_hyperparameters(
     rollout_buffer_class: type | None,
     rollout_buffer_kwargs: dict[str, Any] | None,
 ) -> None:
-    """Raise ``ValueError`` naming the first invalid hyperparameter and what it accepts."""
+    """Raise ``ValueError`` naming the first invalid hyperparameter (``TypeError`` for a buffer keyword set twice)."""
 
     def positive_int(name: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
@@ -635,10 +636,11 @@ def _check_hyperparameters(
         )
     positive_int("stats_window_size", stats_window_size)
     # The algorithm passes these to the buffer itself: setting them there too would contradict the algorithm's own.
+    # A keyword given twice is a TypeError, as A2C/PPO (and Python) raise for it.
     managed = {"gamma", "n_envs", "device", "max_episode_length", "observation_space", "action_space"}
     clashing = sorted(managed & set(rollout_buffer_kwargs or {}))
     if clashing:
-        raise ValueError(
+        raise TypeError(
             f"rollout_buffer_kwargs must not set {', '.join(clashing)}: REINFORCE passes them to the buffer from its own "
             "arguments (set gamma, max_episode_length, device on REINFORCE itself)"
         )
