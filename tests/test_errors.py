@@ -3,9 +3,12 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import IdentityEnv
+from stable_baselines3.common.preprocessing import get_flattened_obs_dim
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from sb3_reinforce import REINFORCE
 from sb3_reinforce.common.buffers import EpisodeTooLongError, EpisodicRolloutBuffer
@@ -64,35 +67,67 @@ def test_unsupported_action_space():
 
 
 class BrokenEnv(gym.Env):
-    """Returns a NaN reward or observation at step ``bad_step``."""
+    """Returns a bad reward or observation (``bad_value``: NaN, inf, or beyond float32's range) at step ``bad_step``."""
 
-    observation_space = spaces.Box(-np.inf, np.inf, (2,), np.float32)
     action_space = spaces.Discrete(2)
 
-    def __init__(self, what: str, bad_step: int = 3, ends: bool = True):
-        self.what, self.bad_step, self.ends = what, bad_step, ends
+    def __init__(self, what: str, bad_step: int = 3, ends: bool = True, bad_value: float = np.nan, dtype=np.float32):
+        self.what, self.bad_step, self.ends, self.bad_value, self.dtype = what, bad_step, ends, bad_value, dtype
+        self.observation_space = spaces.Box(-np.inf, np.inf, (3,), dtype)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self.t = 0
-        return np.zeros(2, dtype=np.float32), {}
+        return np.zeros(3, dtype=self.dtype), {}
 
     def step(self, action):
         self.t += 1
         bad = self.t == self.bad_step
-        obs = np.full(2, np.nan if bad and self.what == "observation" else 0.0, dtype=np.float32)
-        reward = np.inf if bad and self.what == "reward" else 1.0
+        obs = np.zeros(3, dtype=self.dtype)
+        if bad and self.what == "observation":
+            obs[0] = self.bad_value
+        reward = self.bad_value if bad and self.what == "reward" else 1.0
         return obs, reward, self.ends and self.t >= 10, False, {}
 
 
 @pytest.mark.parametrize("what", ["reward", "observation"])
-def test_non_finite_env_output_stops_training_before_the_update(what):
-    model = REINFORCE("MlpPolicy", make_vec_env(lambda: BrokenEnv(what), n_envs=2), n_steps=50)
+@pytest.mark.parametrize(
+    ("bad_value", "dtype"), [(np.nan, np.float32), (np.inf, np.float32), (1e300, np.float64)], ids=["nan", "inf", "1e300"]
+)
+def test_non_finite_env_output_stops_training_before_the_update(what, bad_value, dtype):
+    # 1e300 is finite in float64 but inf in the float32 the network computes in: it must be refused as well.
+    env = make_vec_env(lambda: BrokenEnv(what, bad_value=bad_value, dtype=dtype), n_envs=2)
+    model = REINFORCE("MlpPolicy", env, n_steps=50)
     weights = {k: v.clone() for k, v in model.policy.state_dict().items()}
-    with pytest.raises(ValueError, match=f"Non-finite {what} \\(NaN or inf\\) from env\\(s\\) \\[0, 1\\]"):
+    with pytest.raises(ValueError, match=f"Non-finite {what} \\(NaN, inf or beyond float32's range\\) from env\\(s\\) \\[0, 1\\]"):
         model.learn(1000)
     assert model._n_updates == 0
     assert all((weights[k] == v).all() for k, v in model.policy.state_dict().items())
+
+
+class SqrtFeatures(BaseFeaturesExtractor):
+    """sqrt(|W x + b|): finite outputs, but an infinite derivative wherever W x + b = 0 (at x = 0 with b = 0)."""
+
+    def __init__(self, observation_space: spaces.Box):
+        super().__init__(observation_space, features_dim=4)
+        self.linear = th.nn.Linear(get_flattened_obs_dim(observation_space), 4)
+        th.nn.init.zeros_(self.linear.bias)
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        return th.sqrt(self.linear(observations).abs())
+
+
+def test_non_finite_gradient_is_never_applied():
+    # Observations of zeros: the loss is finite, its gradient is not. The step must be refused, weights and the
+    # optimizer's state untouched, so that nothing corrupted can be saved afterwards.
+    env = make_vec_env(lambda: BrokenEnv("none", bad_step=-1), n_envs=2)
+    model = REINFORCE("MlpPolicy", env, n_steps=10, policy_kwargs=dict(features_extractor_class=SqrtFeatures), seed=0)
+    weights = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    with pytest.raises(FloatingPointError, match="gradient norm of the REINFORCE loss is (nan|inf).*not applied"):
+        model.learn(40)
+    assert model._n_updates == 0
+    assert all(th.equal(weights[k], v) for k, v in model.policy.state_dict().items())
+    assert model.policy.optimizer.state_dict()["state"] == {}
 
 
 def test_never_ending_episodes_hit_the_cap():

@@ -64,13 +64,25 @@ def test_multi_input_policy():
 def test_rollout_holds_complete_episodes(n_steps, n_episodes):
     env = make_vec_env(lambda: IdentityEnv(2, ep_length=7), n_envs=3)
     model = REINFORCE("MlpPolicy", env, n_steps=n_steps, n_episodes=n_episodes, policy_kwargs=SMALL_NET, seed=0)
-    model.learn(10)
-    buffer = model.rollout_buffer
-    # Every batch episode is complete (7 steps) and the rule "at least n_steps * n_envs and n_episodes" holds.
-    assert buffer.size() % 7 == 0
-    assert buffer.n_batch_episodes == buffer.size() // 7
-    assert buffer.size() >= n_steps * 3
-    assert buffer.n_batch_episodes >= n_episodes
+    sizes = []
+
+    class RecordSizes(BaseCallback):
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            sizes.append((self.model.rollout_buffer.size(), self.model.rollout_buffer.n_batch_episodes))
+
+    model.learn(300, callback=RecordSizes())
+    assert len(sizes) >= 2
+    # Every batch episode is complete (7 steps); every rollout but the last (cut by the budget) follows the rule
+    # "at least n_steps * n_envs transitions and n_episodes episodes".
+    for size, n_batch_episodes in sizes:
+        assert size % 7 == 0
+        assert n_batch_episodes == size // 7
+    for size, n_batch_episodes in sizes[:-1]:
+        assert size >= n_steps * 3
+        assert n_batch_episodes >= n_episodes
 
 
 def test_minibatches_and_epochs():
@@ -209,17 +221,18 @@ def test_callback_stop_on_an_episode_end_does_not_glue_episodes():
 
 
 def test_learning_rate_schedule_never_goes_negative():
-    # The last rollout overshoots total_timesteps (it completes its episodes): a schedule that does not clip, like the
-    # zoo's lin_*, must still get a progress of at least 0.
+    # The last rollout overshoots total_timesteps when it is not a multiple of n_envs: a schedule that does not clip,
+    # like the zoo's lin_*, must still get a progress of at least 0.
     seen = []
 
     def schedule(progress_remaining: float) -> float:
         seen.append(progress_remaining)
         return 1e-3 * progress_remaining
 
-    model = REINFORCE("MlpPolicy", make_vec_env(CountingEnv, n_envs=1), n_steps=2, learning_rate=schedule, seed=0)
-    model.learn(10)  # episodes of 3 steps: the last update happens at 12 steps
-    assert model.num_timesteps == 12
+    model = REINFORCE("MlpPolicy", make_vec_env(CountingEnv, n_envs=3), n_steps=2, learning_rate=schedule, seed=0)
+    # Updates at 9 and 18 timesteps (3 envs step together, episodes of 3 steps): the last one past the budget, as A2C/PPO's.
+    model.learn(17)
+    assert model.num_timesteps == 18 and model._n_updates == 2
     assert min(seen) == 0.0
     assert model.policy.optimizer.param_groups[0]["lr"] == 0.0
 
@@ -292,7 +305,7 @@ def test_chunked_update_equals_one_pass(baseline, env_id):
         if chunk_elements is not None:
             model.gradient_chunk_elements = chunk_elements
         model.set_logger(configure(None, []))
-        model.learn(1)
+        model.learn(128)  # one rollout, one update
         assert model._n_updates == 1
         assert model.rollout_buffer.size() > 7  # several chunks when chunk_elements is 29
         return model.policy.state_dict(), model.logger.name_to_value["train/policy_loss"]
@@ -303,3 +316,86 @@ def test_chunked_update_equals_one_pass(baseline, env_id):
     for key in whole:
         th.testing.assert_close(chunked[key], whole[key], rtol=1e-5, atol=1e-6)
     assert chunked_loss == pytest.approx(whole_loss, rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("n_envs", [1, 4])
+@pytest.mark.parametrize("total_timesteps", [64, 200])
+def test_learn_stops_at_total_timesteps(n_envs, total_timesteps):
+    # A budget, as for A2C/PPO: the rollout stops there even in the middle of episodes.
+    model = REINFORCE("MlpPolicy", make_vec_env("CartPole-v1", n_envs=n_envs, seed=0), n_steps=64, policy_kwargs=SMALL_NET)
+    model.learn(total_timesteps)
+    assert model.num_timesteps == total_timesteps
+    model.learn(total_timesteps, reset_num_timesteps=False)
+    assert model.num_timesteps == 2 * total_timesteps
+
+
+class RewardIsStepEnv(CountingEnv):
+    """CountingEnv whose reward is the step's index in the episode: 1, 2, 3."""
+
+    def step(self, action):
+        obs, _, terminated, truncated, info = super().step(action)
+        return obs, float(self.t), terminated, truncated, info
+
+
+def test_running_episode_is_completed_by_the_next_learn_call():
+    # gamma 0.5, rewards 1, 2, 3: G = [1 + 0.5*2 + 0.25*3, 2 + 0.5*3, 3] = [2.75, 3.5, 3.0] for every episode.
+    model = REINFORCE("MlpPolicy", make_vec_env(RewardIsStepEnv, n_envs=1), n_steps=1, gamma=0.5, seed=0)
+    recorder = RecordBatches()
+    model.learn(4, callback=recorder)  # one episode, then a rollout of one step of the next: no update
+    assert model.num_timesteps == 4 and model._n_updates == 1
+    assert recorder.batches == [([0.0, 1.0, 2.0], [2.75, 3.5, 3.0]), ([], [])]
+    assert model.rollout_buffer.n_unfinished_transitions == 1
+
+    recorder = RecordBatches()
+    model.learn(2, reset_num_timesteps=False, callback=recorder)  # the two steps that end it
+    assert model.num_timesteps == 6 and model._n_updates == 2
+    assert recorder.batches == [([0.0, 1.0, 2.0], [2.75, 3.5, 3.0])]
+    assert model.rollout_buffer.n_batch_carried == 1  # its first step came from the earlier call
+    assert model.rollout_buffer.n_unfinished_transitions == 0
+
+
+def test_rollout_without_a_complete_episode_makes_no_update():
+    model = REINFORCE("MlpPolicy", make_vec_env(CountingEnv, n_envs=2), n_steps=1, seed=0)
+    weights = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.learn(4)  # 2 steps of each env's 3-step episode
+    assert model.num_timesteps == 4 and model._n_updates == 0
+    assert all(th.equal(weights[k], v) for k, v in model.policy.state_dict().items())
+    model.learn(2, reset_num_timesteps=False)  # the third steps: two complete episodes
+    assert model._n_updates == 1 and model.rollout_buffer.n_batch_episodes == 2
+
+
+@pytest.mark.parametrize("force_reset", [True, False])
+def test_set_env_discards_running_episodes_only_when_it_resets(force_reset):
+    # set_env(force_reset=True) makes the next learn() reset the envs: their running episodes can never end.
+    model = REINFORCE("MlpPolicy", make_vec_env(CountingEnv, n_envs=2), n_steps=1, seed=0)
+    model.learn(4)
+    assert model.rollout_buffer.n_unfinished_transitions == 4
+    model.set_env(make_vec_env(CountingEnv, n_envs=2), force_reset=force_reset)
+    model._setup_learn(10, reset_num_timesteps=False)
+    assert model.rollout_buffer.n_unfinished_transitions == (0 if force_reset else 4)
+
+
+class MatrixActionEnv(gym.Env):
+    """A 2x2 Box action; the episode's 5 steps reward actions close to the identity matrix."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (2, 2), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(3, dtype=np.float32), {}
+
+    def step(self, action):
+        assert action.shape == (2, 2) and self.action_space.contains(action.astype(np.float32))
+        self.t += 1
+        return np.zeros(3, dtype=np.float32), -float(np.abs(action - np.eye(2)).sum()), self.t == 5, False, {}
+
+
+@pytest.mark.parametrize("use_sde", [False, True])
+def test_multi_dimensional_box_actions(use_sde):
+    model = REINFORCE("MlpPolicy", make_vec_env(MatrixActionEnv, n_envs=2), n_steps=8, use_sde=use_sde, seed=0)
+    model.learn(64)
+    assert model.num_timesteps == 64 and model._n_updates >= 1
+    action, _ = model.predict(np.zeros(3, dtype=np.float32))
+    assert action.shape == (2, 2)

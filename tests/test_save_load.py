@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -117,3 +118,44 @@ def test_load_from_a_file_object(trained):
     np.testing.assert_array_equal(
         loaded.predict(observations(), deterministic=True)[0], model.predict(observations(), deterministic=True)[0]
     )
+
+
+def test_a_save_that_fails_part_way_keeps_the_previous_model(trained, tmp_path):
+    # A file-size limit (as a full disk would) stops the second save part-way: the first model must stay loadable,
+    # and no temporary file may be left behind.
+    model, path = trained
+    before = path.read_bytes()
+    script = f"""
+import resource, signal, sys
+from sb3_reinforce import REINFORCE
+model = REINFORCE.load({str(path)!r})
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get an OSError (EFBIG) instead of being killed
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    model.save({str(path)!r})
+except OSError as error:
+    print("failed:", error.errno)
+    sys.exit(0)
+sys.exit("the save did not fail")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "failed: 27" in result.stdout  # EFBIG
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    REINFORCE.load(path)
+
+
+def test_save_appends_zip_and_keeps_usual_permissions(trained, tmp_path):
+    model, _ = trained
+    model.save(tmp_path / "sub" / "agent")
+    saved = tmp_path / "sub" / "agent.zip"
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["agent.zip"]
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert REINFORCE.load(saved).num_timesteps == model.num_timesteps
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,7 +1,10 @@
 import io
 import json
+import os
 import pathlib
+import tempfile
 import zipfile
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -22,6 +25,7 @@ SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
 BASELINES = ("none", "mean", "value")
 SUPPORTED_ACTION_SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class REINFORCE(OnPolicyAlgorithm):
@@ -239,7 +243,9 @@ class REINFORCE(OnPolicyAlgorithm):
 
         min_transitions = n_rollout_steps * env.num_envs
         n_steps = 0
-        while not rollout_buffer.is_ready(min_transitions, self.n_episodes):
+        # learn(total_timesteps) is a budget, as for A2C/PPO: the rollout stops there even mid-episode. Running episodes
+        # stay in the buffer (completed by a later learn(..., reset_num_timesteps=False)); only complete ones are used.
+        while self.num_timesteps < self._total_timesteps and not rollout_buffer.is_ready(min_transitions, self.n_episodes):
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 self.policy.reset_noise(env.num_envs)
 
@@ -251,10 +257,12 @@ class REINFORCE(OnPolicyAlgorithm):
 
             clipped_actions = actions
             if isinstance(self.action_space, spaces.Box):
+                # The policy outputs flat vectors: a multi-dimensional Box needs its own shape back before clipping.
+                clipped_actions = actions.reshape((-1, *self.action_space.shape))
                 if self.policy.squash_output:
                     clipped_actions = self.policy.unscale_action(clipped_actions)
                 else:
-                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+                    clipped_actions = np.clip(clipped_actions, self.action_space.low, self.action_space.high)
 
             new_obs, rewards, dones, infos = env.step(clipped_actions)
             self.num_timesteps += env.num_envs
@@ -292,6 +300,9 @@ class REINFORCE(OnPolicyAlgorithm):
 
     def train(self) -> None:
         """Make one policy-gradient update (``n_epochs`` passes, one step per minibatch) on the collected episodes."""
+        if self.rollout_buffer.size() == 0:
+            # The rollout reached total_timesteps before any episode ended: nothing to learn from yet.
+            return
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         use_value = self.baseline == "value"
@@ -364,7 +375,15 @@ class REINFORCE(OnPolicyAlgorithm):
                     policy_loss_sum += weight * policy_loss.item()
                     entropy_loss_sum += weight * entropy_loss.item()
 
-                th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                if not th.isfinite(grad_norm):
+                    # A finite loss can still have an infinite gradient (e.g. an input at float32's limit): Adam would
+                    # spread the NaN into every weight and its moments, and a later save() would write that model.
+                    raise FloatingPointError(
+                        f"The gradient norm of the REINFORCE loss is {grad_norm.item()} at timestep {self.num_timesteps}: "
+                        "this gradient step was not applied, so the weights stay finite. Check the observations' scale "
+                        "(e.g. VecNormalize), lower learning_rate or scale the rewards."
+                    )
                 self.policy.optimizer.step()
                 assert baseline is not None
                 all_baselines.append(baseline.cpu().numpy())
@@ -419,6 +438,41 @@ class REINFORCE(OnPolicyAlgorithm):
             **kwargs,
         )
 
+    def save(
+        self,
+        path: str | pathlib.Path | io.BufferedIOBase,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
+    ) -> None:
+        """
+        Save the model as SB3's ``save`` does, but atomically when ``path`` is a file name: the zip is written to a
+        temporary file in the same folder, then renamed over ``path``. A save that fails part-way (disk full, file
+        size limit, Ctrl-C) leaves the previous file at ``path`` intact instead of truncated.
+
+        :param path: File name (``.zip`` is appended when it has no suffix, as in SB3) or a writable file object
+        :param exclude: Names of parameters that should be excluded in addition to the default ones
+        :param include: Names of parameters that might be excluded but should be included anyway
+        """
+        if not isinstance(path, str | pathlib.Path):
+            super().save(path, exclude=exclude, include=include)
+            return
+        target = pathlib.Path(path)
+        if target.suffix == "":
+            target = target.with_name(f"{target.name}.zip")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                super().save(file, exclude=exclude, include=include)  # type: ignore[arg-type]
+                file.flush()
+                os.fsync(file.fileno())
+            # mkstemp creates the file readable by its owner only: give it the permissions a plain open() would.
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, target)
+        except BaseException:
+            pathlib.Path(temporary).unlink(missing_ok=True)
+            raise
+
     def _setup_learn(
         self,
         total_timesteps: int,
@@ -449,6 +503,13 @@ class REINFORCE(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _input_elements(space: spaces.Space) -> int:
@@ -582,12 +643,20 @@ def _check_hyperparameters(
 
 
 def _check_finite(what: str, value: np.ndarray | dict[str, np.ndarray], timestep: int) -> None:
-    """Stop on NaN/inf coming from the env before it reaches the weights."""
+    """
+    Stop on NaN/inf coming from the env before it reaches the weights.
+
+    Checked as the network sees the values: in float32 (the policy casts observations with ``.float()``, the buffer
+    stores returns as float32), so a float64 value beyond float32's range (``1e300``), which would become ``inf``
+    there, is refused too.
+    """
     arrays = value.values() if isinstance(value, dict) else (value,)
     for array in arrays:
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            bad_envs = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1)).tolist()
+        # NaN compares False: one comparison catches NaN, inf and float32 overflow.
+        if array.dtype.kind == "f" and not (np.abs(array) <= _FLOAT32_MAX).all():
+            bad_envs = np.flatnonzero(~(np.abs(array.reshape(len(array), -1)) <= _FLOAT32_MAX).all(axis=1)).tolist()
             raise ValueError(
-                f"Non-finite {what} (NaN or inf) from env(s) {bad_envs} at timestep {timestep}: REINFORCE stopped before "
-                "it could corrupt the weights. Check the environment (or use VecCheckNan to find the cause)."
+                f"Non-finite {what} (NaN, inf or beyond float32's range) from env(s) {bad_envs} at timestep {timestep}: "
+                "REINFORCE stopped before it could corrupt the weights. Check the environment (or use VecCheckNan to find "
+                "the cause)."
             )
