@@ -4,7 +4,6 @@ commands (same flags, ``--algo`` defaults to ``reinforce``) for agents trained w
 """
 
 import argparse
-import contextlib
 import importlib
 import sys
 import tempfile
@@ -15,10 +14,19 @@ from typing import Any, NoReturn
 
 import torch as th
 import yaml
+from huggingface_sb3 import EnvironmentName
+from rl_zoo3.exp_manager import ExperimentManager
+from rl_zoo3.utils import StoreDict, create_test_env, get_model_path, get_saved_hyperparams
+from stable_baselines3.common.utils import set_random_seed
 
 from sb3_reinforce.hub.errors import HubError
-from sb3_reinforce.hub.load import ALGO, default_repo_id, model_name
+from sb3_reinforce.hub.load import ALGO, default_repo_id, download_to_zoo, model_name
+from sb3_reinforce.hub.package import package_to_hub
+from sb3_reinforce.hub.video import VideoError
+from sb3_reinforce.reinforce import REINFORCE
 
+TRUST_HELP = "Copy the repository's pickles and rl_zoo3 files as they are: loading them runs any code they hold. Only for "
+TRUST_HELP += "repositories you trust (needed for models pushed with rl_zoo3/huggingface_sb3)"
 _COMMON = {
     ("--env",): dict(help="Environment ID", type=str, required=True),
     ("-f", "--folder"): dict(help="Log folder", type=str, required=True),
@@ -42,18 +50,16 @@ def _fail(error: Exception | str) -> NoReturn:
 
 
 def _import_env_packages(packages: list[str]) -> None:
+    import rl_zoo3.import_envs  # noqa: F401  the optional env packages rl_zoo3 knows (Atari, MiniGrid, ...), when installed
+
     import sb3_reinforce  # noqa: F401  registers the envs of this package
 
-    with contextlib.suppress(ImportError):
-        import rl_zoo3.import_envs  # noqa: F401  the optional env packages rl_zoo3 knows (Atari, MiniGrid, ...)
     for package in packages:
         importlib.import_module(package)
 
 
 def push_parser() -> argparse.ArgumentParser:
     """:return: The parser of ``push-to-hub`` (rl_zoo3's flags, plus --dry-run, --local-dir, --n-eval-episodes, --private)"""
-    from rl_zoo3.utils import StoreDict
-
     flag = dict(action="store_true", default=False)
     flags = {
         ("-orga", "--organization"): dict(help="Huggingface hub organization", type=str, required=True),
@@ -88,20 +94,10 @@ def push_to_hub_main(argv: list[str] | None = None) -> None:
     """
     args = push_parser().parse_args(argv)
     _import_env_packages(args.gym_packages)
-    from huggingface_sb3 import EnvironmentName
-    from rl_zoo3.exp_manager import ExperimentManager
-    from rl_zoo3.utils import create_test_env, get_model_path, get_saved_hyperparams
-    from stable_baselines3.common.utils import set_random_seed
-
-    from sb3_reinforce.hub.package import package_to_hub
-    from sb3_reinforce.hub.video import VideoError
-    from sb3_reinforce.reinforce import REINFORCE
-
     env_id, env_name = args.env, EnvironmentName(args.env)
     try:
-        _, model_path, log_path = get_model_path(
-            args.exp_id, args.folder, ALGO, env_name, args.load_best, args.load_checkpoint, args.load_last_checkpoint
-        )
+        checkpoint = args.load_best, args.load_checkpoint, args.load_last_checkpoint
+        _, model_path, log_path = get_model_path(args.exp_id, args.folder, ALGO, env_name, *checkpoint)
     except (AssertionError, ValueError) as error:
         _fail(error)
     set_random_seed(args.seed)
@@ -114,10 +110,8 @@ def push_to_hub_main(argv: list[str] | None = None) -> None:
     saved_args = yaml.load(args_file.read_text(), Loader=yaml.UnsafeLoader) if args_file.is_file() else {}
     env_kwargs = {**(saved_args.get("env_kwargs") or {}), **(args.env_kwargs or {})}
     render = {"render_mode": "rgb_array"} if not args.no_render else {}
-    hyperparams_copy = deepcopy(hyperparams)  # create_test_env changes it
-    eval_env = create_test_env(
-        env_id, args.n_envs, stats_path, args.seed, None, bool(render), hyperparams_copy, env_kwargs | render
-    )
+    copy = deepcopy(hyperparams)  # create_test_env changes it
+    eval_env = create_test_env(env_id, args.n_envs, stats_path, args.seed, None, bool(render), copy, env_kwargs | render)
     print(f"Loading {model_path}")
     model = REINFORCE.load(model_path, env=eval_env, device=args.device, seed=args.seed)
     # As rl_zoo3: stochastic evaluation by default for Atari and MiniGrid
@@ -135,11 +129,10 @@ def push_to_hub_main(argv: list[str] | None = None) -> None:
                 archive.write(path, arcname=path.name)
         options = dict(is_deterministic=not stochastic, n_eval_episodes=args.n_eval_episodes, verbose=args.verbose)
         options |= dict(video_length=bool(render) * args.n_timesteps, local_dir=local_dir, private=args.private or None)
-        options |= dict(
-            commit_message=args.commit_message, dry_run=args.dry_run, hyperparams=hyperparams, env_kwargs=env_kwargs
-        )
+        options |= dict(commit_message=args.commit_message, dry_run=args.dry_run, hyperparams=hyperparams)
+        options |= dict(env_kwargs=env_kwargs, extra_files=extra_files)
         try:
-            package_to_hub(model, model_name(env_id), env_id, eval_env, repo_id, extra_files=extra_files, **options)  # type: ignore[arg-type]
+            package_to_hub(model, model_name(env_id), env_id, eval_env, repo_id, **options)  # type: ignore[arg-type]
         except VideoError as error:
             reason = f"{str(error).rstrip('.')}. Nothing was uploaded and {local_dir} was left as it was"
             _fail(f"{reason}. Fix the rendering or the encoder, or package without a replay: --no-render")
@@ -156,12 +149,7 @@ def load_parser() -> argparse.ArgumentParser:
         ("-orga", "--organization"): dict(help="Huggingface hub organization", default="sb3"),
         ("--force",): dict(help="Allow overwriting exp folder if it already exist", action="store_true", default=False),
         ("--revision",): dict(help="Branch, tag or commit to download (default: main)", type=str),
-        ("--trust-remote-code",): dict(
-            help="Copy the repository's pickles and rl_zoo3 files as they are: loading them runs any code they hold. "
-            "Only for repositories you trust (needed for models pushed with rl_zoo3/huggingface_sb3)",
-            action="store_true",
-            default=False,
-        ),
+        ("--trust-remote-code",): dict(help=TRUST_HELP, action="store_true", default=False),
     }
     return _parser("load-from-hub", "Download an agent from the Hub into the RL Zoo log folder layout", flags)
 
@@ -175,15 +163,12 @@ def load_from_hub_main(argv: list[str] | None = None) -> None:
     """
     args = load_parser().parse_args(argv)
     _import_env_packages([])
-    from sb3_reinforce.hub.load import download_to_zoo
-
     repo_id = default_repo_id(args.organization, args.env, args.repo_name)
     if args.verbose:
         print(f"Downloading from {repo_id}")
     try:
-        log_path = download_to_zoo(
-            repo_id, args.env, args.folder, args.exp_id, args.force, args.trust_remote_code, args.revision, args.verbose
-        )
+        options = args.exp_id, args.force, args.trust_remote_code, args.revision, args.verbose
+        log_path = download_to_zoo(repo_id, args.env, args.folder, *options)
     except (HubError, ValueError) as error:
         _fail(error)
     if args.verbose:

@@ -39,13 +39,7 @@ _STATUS_REASONS = {
 
 @contextlib.contextmanager
 def hub_errors(action: str, endpoint: str, keep_note: str = "") -> Iterator[None]:
-    """
-    Turn the errors ``huggingface_hub`` raises inside the block into a :class:`HubError` saying why.
-
-    :param action: What was being done, e.g. ``"upload hub/x to user/x"``
-    :param endpoint: The Hub URL used, named in the message
-    :param keep_note: Sentence appended to every message (e.g. where the local files are)
-    """
+    """Turn what ``huggingface_hub`` raises in the block into a :class:`HubError`: ``Cannot <action>: <why>. <keep_note>``"""
     note, unreachable = f" {keep_note}" if keep_note else "", f"{endpoint} could not be reached"
     try:
         yield
@@ -61,12 +55,12 @@ def hub_errors(action: str, endpoint: str, keep_note: str = "") -> Iterator[None
         # What hf_hub_download raises when the file is not cached and it may not (offline) or could not ask for it.
         where = "HF_HUB_OFFLINE is set" if is_offline() else unreachable
         raise HubError(f"Cannot {action}: {where} and the file is not in the local cache.{note}") from error
-    except (ConnectionError, TimeoutError) as error:
-        raise HubError(f"Cannot {action}: {unreachable} ({type(error).__name__}: {error}).{note}") from error
-    except OSError as error:  # the cache or a local file failed: the endpoint may be fine
-        raise HubError(f"Cannot {action}: a local file operation failed ({type(error).__name__}: {error}).{note}") from error
     except Exception as error:
-        # huggingface_hub's HTTP backend raises transport errors that derive from no builtin one.
-        if type(error).__module__.split(".")[0] not in {"httpx", "httpx2", "httpcore", "requests", "urllib3"}:
+        # huggingface_hub's HTTP backend raises transport errors that derive from no builtin one; other OSErrors come from
+        # the cache or a local file, and the endpoint may be fine.
+        network = type(error).__module__.split(".")[0] in {"httpx", "httpx2", "httpcore", "requests", "urllib3"}
+        if not (network or isinstance(error, OSError)):
             raise
-        raise HubError(f"Cannot {action}: {unreachable} ({type(error).__name__}: {error}).{note}") from error
+        network = network or isinstance(error, ConnectionError | TimeoutError)
+        reason = unreachable if network else "a local file operation failed"
+        raise HubError(f"Cannot {action}: {reason} ({type(error).__name__}: {error}).{note}") from error

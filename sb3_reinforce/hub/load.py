@@ -58,9 +58,8 @@ class _Repository:
         self.sidecar = None if trust_remote_code else self.get(f"{self.name}{safe_model.SIDECAR_SUFFIX}", is_offline())
         if self.sidecar is None and not trust_remote_code:
             raise UnsafeModelError(
-                f"{repo_id} has no {self.name}{safe_model.SIDECAR_SUFFIX}: it was not pushed with sb3-reinforce (or its model "
-                "files have another name: pass model_name). Its SB3 zip can only be loaded by unpickling it, which runs any "
-                "code its author put there: pass trust_remote_code=True (--trust-remote-code) if you trust the repository."
+                f"{repo_id} has no {self.name}.safe.json: not pushed with sb3-reinforce (or pass model_name). "
+                "Its SB3 zip loads only by unpickling it, running any code it holds: pass trust_remote_code=True to trust it."
             )
 
     def get(self, filename: str, required: bool = True) -> Any:
@@ -80,9 +79,8 @@ class _Repository:
         env_id = self.config.get("env_id")
         if not trust_remote_code and (not isinstance(env_id, str) or ":" in env_id or env_id not in gym.registry):
             raise UnsafeModelError(
-                f"{self.repo_id} has VecNormalize statistics, which need an environment, and names it {env_id!r} in "
-                "config.json: without trust_remote_code only an id already registered in Gymnasium (by a package you "
-                "imported), with no 'module:' to import, is made: pass env=... (an environment you created)"
+                f"{self.repo_id} has VecNormalize statistics and names the env {env_id!r}: unless trust_remote_code, only "
+                "an id registered in Gymnasium (by a package you imported) naming no 'module:' to import is made: pass env=..."
             )
         return gym.make(env_id)  # type: ignore[arg-type]
 
@@ -148,15 +146,13 @@ def _zoo_hyperparams(config: dict[str, Any], model: REINFORCE, policy: str, has_
     stored = config["zoo_hyperparams"] if isinstance(config.get("zoo_hyperparams"), dict) else {}
     frame_stack, limit = stored.get("frame_stack"), gym.spaces.flatdim(model.observation_space)
     if frame_stack is not None and (type(frame_stack) is not int or not 0 < frame_stack <= limit):
-        raise ModelFormatError(
-            f"config.json zoo_hyperparams.frame_stack={frame_stack!r}: expected an integer from 1 to {limit}"
-        )
+        raise ModelFormatError(f"config.json zoo_hyperparams.frame_stack={frame_stack!r}: expected 1 to {limit}")
     wrappers = stored.get("env_wrapper")
     wrappers = wrappers if isinstance(wrappers, list) else [wrappers] if wrappers is not None else []
     if any(wrapper not in SAFE_ENV_WRAPPERS for wrapper in wrappers):
+        accepted = f"unless --trust-remote-code, only {list(SAFE_ENV_WRAPPERS)} without arguments"
         raise UnsafeModelError(
-            f"config.json zoo_hyperparams.env_wrapper={stored['env_wrapper']!r}: rl_zoo3 would import and call it. Without "
-            f"--trust-remote-code only {list(SAFE_ENV_WRAPPERS)}, without arguments, are accepted"
+            f"config.json zoo_hyperparams.env_wrapper={stored['env_wrapper']!r}: rl_zoo3 imports it; {accepted}"
         )
     dropped = sorted(set(stored) - {"policy", "normalize", "frame_stack", "env_wrapper", "n_timesteps", "n_envs"})
     if dropped:
@@ -176,9 +172,8 @@ def download_to_zoo(
     verbose: int = 1,
 ) -> Path:
     """
-    Download an agent into rl_zoo3's layout for ``sb3-reinforce enjoy``: ``<folder>/reinforce/<ENV>_<id>/<ENV>.zip``,
-    ``<ENV>/config.yml``... rl_zoo3 reads them with pickle, ``yaml.UnsafeLoader`` and ``eval``: unless
-    ``trust_remote_code``, they are written here from the model loaded safely and checked values.
+    Download an agent into rl_zoo3's layout for ``sb3-reinforce enjoy``: ``<folder>/reinforce/<ENV>_<id>/<ENV>.zip``...
+    rl_zoo3 unpickles and ``eval``s these files: unless ``trust_remote_code``, they are written here from checked values.
 
     :param repo_id: ``<organization>/<name>``
     :param env_id: Gymnasium id (names the files)
@@ -203,12 +198,9 @@ def download_to_zoo(
         if config.get("env_kwargs"):
             warnings.warn(f"The repository's env kwargs {config['env_kwargs']} are not used: pass --env-kwargs to trust them")
     else:
-        targets = {
-            zip_name: f"{name}.zip",
-            safe_model.VEC_NORMALIZE_PKL: f"{name}/vecnormalize.pkl",
-            "train_eval_metrics.zip": ".",
-        }
-        targets.update({source: f"{name}/{source}" for source in ("config.yml", "args.yml", "env_kwargs.yml")})
+        targets = {zip_name: f"{name}.zip", safe_model.VEC_NORMALIZE_PKL: f"{name}/vecnormalize.pkl"}
+        targets |= {source: f"{name}/{source}" for source in ("config.yml", "args.yml", "env_kwargs.yml")}
+        targets["train_eval_metrics.zip"] = "."
         downloaded = {target: repository.get(source, required=source == zip_name) for source, target in targets.items()}
     exp_id = get_latest_run_id(str(algo_folder), name) + 1 if exp_id == 0 else exp_id
     log_path = algo_folder / f"{name}_{exp_id}" if exp_id > 0 else algo_folder

@@ -1,9 +1,6 @@
 """
-Package an agent for the Hub (evaluation, replay, model files, model card) and upload it in one commit.
-
-The package is written into a temporary folder inside ``local_dir``, then moved into place file by file. Only files
-that packaging wrote (listed in the folder's ``.sb3-reinforce-package.json``) are ever replaced or removed; a name
-taken by another file stops packaging before the evaluation.
+Package an agent for the Hub (evaluation, replay, model files, model card) and upload it in one commit. Only files
+that packaging wrote (listed in the folder's ``.sb3-reinforce-package.json``) are ever replaced or removed.
 """
 
 import datetime
@@ -14,7 +11,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from glob import escape
 from pathlib import Path
 from pprint import pformat
@@ -47,7 +44,7 @@ class PackageResult:
     local_dir: Path
     mean_reward: float
     std_reward: float
-    files: list[str] = field(default_factory=list)
+    files: list[str]
     repo_url: str | None = None  # None for a dry run
 
 
@@ -61,10 +58,10 @@ def check_name(name: Any, what: str) -> str:
 def resolve_token(token: str | None, action: str, keep_note: str) -> str:
     """:return: ``token``, else the one of ``HF_TOKEN`` / ``hf auth login``; a :class:`HubError` before any request if none"""
     if not (token := token or get_token()):
-        raise HubError(
-            f"Cannot {action}: no Hugging Face token found. Log in with `hf auth login`, set the HF_TOKEN environment "
-            f"variable or pass token=... (it needs the 'write' permission). {keep_note}"
+        login = (
+            "Log in with `hf auth login`, set the HF_TOKEN environment variable or pass token=... (with 'write' permission)"
         )
+        raise HubError(f"Cannot {action}: no Hugging Face token found. {login}. {keep_note}")
     return token
 
 
@@ -82,9 +79,8 @@ def model_card(repo_id: str, model_name: str, config: dict[str, Any], results: d
     """:return: The card: the metadata the Hub and the Deep RL course leaderboard read, and how to install, load and run"""
     organization, env_id = repo_id.split("/")[0], config["env_id"]
     metric = f"{results['mean_reward']:.2f} +/- {results['std_reward']:.2f}"
-    task = dict(
-        task_type="reinforcement-learning", task_name="reinforcement-learning", dataset_type=env_id, dataset_name=env_id
-    )
+    rl = "reinforcement-learning"
+    task = dict(task_type=rl, task_name=rl, dataset_type=env_id, dataset_name=env_id)
     evaluation = EvalResult(**task, metric_type="mean_reward", metric_name="mean_reward", metric_value=metric)
     metadata = ModelCardData(library_name="stable-baselines3", tags=[env_id, *TAGS], model_name="REINFORCE")
     metadata.eval_results = [evaluation]
@@ -214,15 +210,13 @@ def package_to_hub(
     :param verbose: 0: silent, 1: progress messages
     :return: The folder, the evaluation, the file list and the repository URL (None for a dry run)
     :raises HubError: a missing token or offline mode before the evaluation; after it, an unreachable or refusing
-        endpoint, the package being kept in ``local_dir`` for :func:`push_to_hub`
-    :raises FileExistsError: a file of the package would replace one that packaging did not write
+        endpoint (the package is kept in ``local_dir`` for :func:`push_to_hub`)
+    :raises FileExistsError: a file of the package would replace one that packaging did not write (before the evaluation)
     """
     validate_repo_id(repo_id)
     check_name(model_name, "model_name")
     if not dry_run and is_offline():
-        raise HubError(
-            f"Cannot push to {repo_id}: HF_HUB_OFFLINE is set. Unset it, or package only (dry_run=True / --dry-run)."
-        )
+        raise HubError(f"Cannot push to {repo_id}: HF_HUB_OFFLINE is set. Unset it, or package only (dry_run=True).")
     token = token if dry_run else resolve_token(token, f"push to {repo_id}", "Or package only with dry_run=True (--dry-run).")
     if n_eval_episodes < 1:
         raise ValueError(f"n_eval_episodes must be >= 1, got {n_eval_episodes}")
@@ -233,7 +227,7 @@ def package_to_hub(
     names += [VIDEO_FILE] * (video_length > 0) + [VEC_NORMALIZE_PKL] * (vec_normalize is not None)
     names += [check_name(name, "extra file name") for name in extra_files or {}]
     names += (
-        [f"logs/{path.relative_to(logs).as_posix()}" for path in sorted(logs.rglob("*")) if path.is_file()] if logs else []
+        [f"logs/{file.relative_to(logs).as_posix()}" for file in sorted(logs.rglob("*")) if file.is_file()] if logs else []
     )
     previous = package_files(folder)
     if (taken := [name for name in names if name not in previous and os.path.lexists(folder / name)]) or folder.is_file():
@@ -249,16 +243,11 @@ def package_to_hub(
             vec_normalize.training, vec_normalize.norm_reward = False, False  # frozen statistics, raw rewards
         if verbose:
             print(f"Evaluating the agent on {n_eval_episodes} episodes")
-        rewards, lengths = evaluate_policy(model, eval_env, n_eval_episodes, is_deterministic, return_episode_rewards=True)
-        results: dict[str, Any] = {
-            "mean_reward": float(np.mean(rewards)),
-            "std_reward": float(np.std(rewards)),
-            "is_deterministic": is_deterministic,
-            "n_eval_episodes": n_eval_episodes,
-            "eval_datetime": datetime.datetime.now().isoformat(),
-            "episode_rewards": [float(reward) for reward in rewards],  # type: ignore[union-attr]
-            "episode_lengths": [int(length) for length in lengths],  # type: ignore[union-attr]
-        }
+        episodes = evaluate_policy(model, eval_env, n_eval_episodes, is_deterministic, return_episode_rewards=True)
+        rewards, lengths = [float(reward) for reward in episodes[0]], [int(length) for length in episodes[1]]  # type: ignore[union-attr]
+        results: dict[str, Any] = dict(mean_reward=float(np.mean(rewards)), std_reward=float(np.std(rewards)))
+        results |= dict(is_deterministic=is_deterministic, n_eval_episodes=n_eval_episodes)
+        results |= dict(eval_datetime=datetime.datetime.now().isoformat(), episode_rewards=rewards, episode_lengths=lengths)
         (staging / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         if video_length > 0:
             if verbose:
@@ -270,21 +259,16 @@ def package_to_hub(
             shutil.copytree(logs, staging / "logs")
         skip = {"self", "policy", "env", "policy_kwargs", "tensorboard_log", "verbose", "seed", "device", "_init_setup_model"}
         constructor = [name for name in inspect.signature(REINFORCE.__init__).parameters if name not in skip]
-        config = {
-            "sb3_reinforce": {"version": __version__, "model_name": model_name, "safe_model": f"{model_name}{SIDECAR_SUFFIX}"},
-            "algo": "REINFORCE",
-            "env_id": env_id,
-            "policy": sidecar["policy"],
-            # SB3 keeps some constructor arguments under a private name (e.g. ``_stats_window_size``).
-            "hyperparameters": {name: getattr(model, name, getattr(model, f"_{name}", None)) for name in constructor},
-            "policy_kwargs": sidecar["policy_kwargs"],
-            "n_envs": int(model.n_envs or 1),
-            "num_timesteps": int(model.num_timesteps),
-            "vec_normalize": VEC_NORMALIZE_PKL if vec_normalize is not None else None,
-            "zoo_hyperparams": dict(hyperparams) if hyperparams is not None else None,
-            "env_kwargs": dict(env_kwargs or {}),
-            "system_info": stable_baselines3.get_system_info(print_info=False)[0],
-        }
+        marker = {"version": __version__, "model_name": model_name, "safe_model": f"{model_name}{SIDECAR_SUFFIX}"}
+        config = dict(sb3_reinforce=marker, algo="REINFORCE", env_id=env_id, policy=sidecar["policy"])
+        # SB3 keeps some constructor arguments under a private name (e.g. ``_stats_window_size``).
+        config["hyperparameters"] = {name: getattr(model, name, getattr(model, f"_{name}", None)) for name in constructor}
+        config |= dict(policy_kwargs=sidecar["policy_kwargs"], n_envs=model.n_envs, num_timesteps=model.num_timesteps)
+        config |= dict(
+            vec_normalize=VEC_NORMALIZE_PKL if vec_normalize is not None else None, env_kwargs=dict(env_kwargs or {})
+        )
+        config["zoo_hyperparams"] = dict(hyperparams) if hyperparams is not None else None
+        config["system_info"] = stable_baselines3.get_system_info(print_info=False)[0]
         # config.json is informational: what JSON cannot hold (classes, schedules) is kept as its repr.
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=repr) + "\n", encoding="utf-8")
         model_card(repo_id, model_name, config, results, video_length > 0).save(staging / CARD_FILE)

@@ -1,13 +1,11 @@
 """
 Load a REINFORCE model from a stranger's files without running their code: SB3's own zip read by SB3's own ``load``,
-with every value SB3 would unpickle (its data marks them ``":serialized:"``) given as ``custom_objects``, built from a
-plain-JSON sidecar ``<model_name>.safe.json``: spaces, policy alias, ``policy_kwargs`` with classes by name from
-:data:`CLASSES`, learning rate, VecNormalize statistics. SB3 reads the ``.pth`` weights with ``weights_only=True``.
-
-Allocation is bounded by the files before anything is built: the weights' shapes are read from their pickles alone
-(``map_location="meta"``) and must be held by records of their size, the policy the sidecar describes is built on the
-meta device and must have exactly those shapes, a space may not hold more elements than the policy has parameters,
-and no zip member may unpack to much more than the bytes that hold it.
+every value SB3 would unpickle (marked ``":serialized:"`` in its data) given as ``custom_objects`` built from a JSON
+sidecar ``<model_name>.safe.json`` (spaces, policy alias, ``policy_kwargs`` with classes from :data:`CLASSES`, learning
+rate, VecNormalize statistics); SB3 reads the ``.pth`` weights with ``weights_only=True``. Before anything is built,
+allocation is bounded by the files: the weights' shapes, read from their pickles alone (``map_location="meta"``), must
+be held by records of their size and be those of the policy built on the meta device; spaces may not hold more elements
+than the policy has parameters; no zip member may unpack to much more than the bytes that hold it.
 """
 
 import hashlib
@@ -44,17 +42,14 @@ MAX_N_ENVS = 4096  # kept when loading without env: REINFORCE keeps a running ep
 # Values SB3 would unpickle that a loaded model starts without (as after ``set_env``).
 RUNTIME_KEYS = ("_last_obs", "_last_episode_starts", "_last_original_obs", "ep_info_buffer", "ep_success_buffer")
 ZIP_MEMBERS = ("data", "policy.pth", "policy.optimizer.pth", "pytorch_variables.pth", "_stable_baselines3_version")
-_TORCH = {
-    "nn": "CELU ELU GELU Hardsigmoid Hardswish Hardtanh Identity LeakyReLU Mish PReLU ReLU ReLU6 SELU SiLU Sigmoid Softplus "
-    "Softsign Tanh Tanhshrink",
-    "optim": "Adadelta Adagrad Adam AdamW Adamax NAdam RAdam RMSprop SGD",
-}
+_OPTIMIZERS = [cls for cls in vars(th.optim).values() if isinstance(cls, type) and issubclass(cls, th.optim.Optimizer)]
 _SB3 = (RMSpropTFLike, FlattenExtractor, NatureCNN, CombinedExtractor, EpisodicRolloutBuffer, DictEpisodicRolloutBuffer)
-#: The only classes a sidecar may name (by their public dotted name): none of them reads a file or runs a callable.
-CLASSES = {
-    f"torch.{module}.{name}": getattr(getattr(th, module), name) for module, names in _TORCH.items() for name in names.split()
+#: The only classes a sidecar may name: torch's activations and optimizers, SB3's extractors, the rollout buffers. None of
+#: them reads a file or runs a callable given to it.
+CLASSES = {f"torch.nn.{name}": getattr(th.nn, name) for name in [*th.nn.modules.activation.__all__, "Identity"]}
+CLASSES |= {f"torch.optim.{cls.__name__}": cls for cls in _OPTIMIZERS} | {
+    f"{cls.__module__}.{cls.__name__}": cls for cls in _SB3
 }
-CLASSES |= {f"{cls.__module__}.{cls.__name__}": cls for cls in _SB3}
 _NAMES = {cls: name for name, cls in CLASSES.items()}
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64")
 _SETTINGS = ("norm_obs", "norm_reward", "clip_obs", "clip_reward", "gamma", "epsilon")  # of VecNormalize
@@ -87,6 +82,10 @@ def decode(data: Any, where: str) -> Any:
     return {key: decode(item, f"{where}[{key!r}]") for key, item in data.items()} if isinstance(data, dict) else data
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def read_json(path: str | Path, what: str, raw: bytes | None = None) -> Any:
     """:return: The content of a JSON file from a repository (or of ``raw``, named ``path``), nested at most 32 deep"""
     path = Path(path)
@@ -101,12 +100,7 @@ def read_json(path: str | Path, what: str, raw: bytes | None = None) -> Any:
         raise ModelFormatError(f"{path.name} is not {what}: {str(error)[:200]}") from error
     level = [data]
     for _ in range(MAX_DEPTH):
-        level = [
-            child
-            for node in level
-            if isinstance(node, dict | list)
-            for child in (node.values() if isinstance(node, dict) else node)
-        ]
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else _list(node))]
     if level:
         raise ModelFormatError(f"{path.name} nests JSON more than {MAX_DEPTH} deep: it is not {what}")
     return data
@@ -115,9 +109,8 @@ def read_json(path: str | Path, what: str, raw: bytes | None = None) -> Any:
 def space_to_json(space: spaces.Space) -> dict[str, Any]:
     """:return: Plain-JSON description of a Box, Discrete, MultiDiscrete, MultiBinary or Dict space"""
     if isinstance(space, spaces.Box):  # bounds: one number when all elements are equal (images), else the flat list
-        low, high = (
-            bound[0] if len(set(bound)) == 1 else bound for bound in (space.low.ravel().tolist(), space.high.ravel().tolist())
-        )
+        low, high = (bound.ravel().tolist() for bound in (space.low, space.high))
+        low, high = (bound[0] if len(set(bound)) == 1 else bound for bound in (low, high))
         return {"type": "Box", "dtype": space.dtype.name, "shape": list(space.shape), "low": low, "high": high}
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
@@ -128,9 +121,7 @@ def space_to_json(space: spaces.Space) -> dict[str, Any]:
         return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
     if isinstance(space, spaces.Dict) and all(isinstance(key, str) for key in space.spaces):
         return {"type": "Dict", "spaces": {key: space_to_json(subspace) for key, subspace in space.spaces.items()}}
-    raise ValueError(
-        f"The space {space} cannot be shared safely: supported are Box, Discrete, MultiDiscrete, MultiBinary, Dict"
-    )
+    raise ValueError(f"The space {space} cannot be shared safely: only Box, Discrete, MultiDiscrete, MultiBinary, Dict")
 
 
 def _shape(data: Any, where: str, budget: list[int]) -> tuple[int, ...]:
@@ -145,9 +136,8 @@ def _shape(data: Any, where: str, budget: list[int]) -> tuple[int, ...]:
 
 def _array(data: Any, shape: tuple[int, ...], dtype: Any, where: str) -> np.ndarray:
     values = data if isinstance(data, list) else [data]
-    if len(values) != (math.prod(shape) if isinstance(data, list) else 1) or not all(
-        isinstance(value, int | float) and not isinstance(value, bool) for value in values
-    ):
+    numbers = all(isinstance(value, int | float) and not isinstance(value, bool) for value in values)
+    if not numbers or len(values) != (math.prod(shape) if isinstance(data, list) else 1):
         raise ModelFormatError(f"{where}: expected one number or {math.prod(shape)} of them")
     return np.array(values, dtype=dtype).reshape(shape) if isinstance(data, list) else np.full(shape, values[0], dtype=dtype)
 
@@ -170,9 +160,8 @@ def space_from_json(data: Any, where: str, budget: list[int]) -> spaces.Space:
             shape = _shape(data["n"] if isinstance(data.get("n"), list) else [data.get("n")], f"{where}.n", budget)
             return spaces.MultiBinary(list(shape) if isinstance(data["n"], list) else shape[0])
         if kind == "Dict" and isinstance(data.get("spaces"), dict) and data["spaces"]:
-            return spaces.Dict(
-                {key: space_from_json(value, f"{where}[{key!r}]", budget) for key, value in data["spaces"].items()}
-            )
+            parts = data["spaces"].items()
+            return spaces.Dict({key: space_from_json(value, f"{where}[{key!r}]", budget) for key, value in parts})
     except (TypeError, ValueError, AssertionError, OverflowError) as error:
         if isinstance(error, ModelFormatError):
             raise
@@ -180,30 +169,28 @@ def space_from_json(data: Any, where: str, budget: list[int]) -> spaces.Space:
     raise ModelFormatError(f"{where}: unsupported or malformed space {str(data)[:200]}")
 
 
-def _moments(rms: RunningMeanStd) -> dict[str, Any]:
-    return {"mean": rms.mean.ravel().tolist(), "var": rms.var.ravel().tolist(), "count": float(rms.count)}
+def _running_moments(vec_normalize: VecNormalize) -> dict[str, RunningMeanStd]:
+    """:return: The statistics of ``vec_normalize`` by name: ``ret_rms``, ``obs_rms`` (``obs_rms/<key>`` for a Dict space)"""
+    obs = vec_normalize.obs_rms if vec_normalize.norm_obs else None
+    named = {f"obs_rms/{key}": rms for key, rms in obs.items()} if isinstance(obs, dict) else {"obs_rms": obs} if obs else {}
+    return {"ret_rms": vec_normalize.ret_rms, **named}
 
 
 def check_vec_normalize(data: Any, where: str) -> dict[str, Any]:
-    """:return: VecNormalize statistics once checked: valid settings, finite moments, variances >= 0, counts > 0"""
+    """:return: VecNormalize statistics once checked: flags, positive numbers, a discount in [0, 1], finite moments"""
     for setting in _SETTINGS:
         value = data.get(setting) if isinstance(data, dict) else None
-        # What VecNormalize needs to give finite observations: flags, positive numbers, a discount in [0, 1].
         valid = _real(value) and (0 <= value <= 1 if setting == "gamma" else value > 0)  # type: ignore[operator]
         if not (isinstance(value, bool) if setting.startswith("norm_") else valid):
             raise ModelFormatError(f"{where}.{setting}={value!r} is invalid")
-    keys, obs = data.get("norm_obs_keys"), data.get("obs_rms")
+    keys, moments = data.get("norm_obs_keys"), data.get("moments")
     if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
         raise ModelFormatError(f"{where}.norm_obs_keys must be a list of strings")
-    per_key = isinstance(obs, dict) and "count" not in obs  # the statistics of a Dict space
-    moments = (
-        {f"obs_rms[{key!r}]": value for key, value in obs.items()} if per_key else {"obs_rms": obs} if data["norm_obs"] else {}
-    )
-    for name, value in {**moments, "ret_rms": data.get("ret_rms")}.items():
-        mean, var = (value.get(key) if isinstance(value, dict) else None for key in ("mean", "var"))
-        if not (isinstance(mean, list) and isinstance(var, list) and all(_real(item) for item in mean + var)) or not (
-            len(mean) == len(var) and min(var, default=0) >= 0 and _real(value["count"]) and value["count"] > 0
-        ):
+    for name, value in moments.items() if isinstance(moments, dict) else [("moments", None)]:
+        mean, var, count = (value.get(key) if isinstance(value, dict) else None for key in ("mean", "var", "count"))
+        mean, var = _list(mean), _list(var)
+        valid = all(_real(item) for item in [*mean, *var, count]) and len(mean) == len(var) > 0
+        if not valid or min(var) < 0 or count <= 0:  # type: ignore[operator]
             raise ModelFormatError(f"{where}.{name} needs finite mean and var lists of one length, var >= 0 and count > 0")
     return data
 
@@ -215,17 +202,12 @@ def wrap_vec_normalize(stats: dict[str, Any], venv: VecEnv) -> VecNormalize:
         vec_normalize = VecNormalize(venv, training=False, norm_reward=False, norm_obs_keys=stats["norm_obs_keys"], **settings)
     except (ValueError, AssertionError) as error:
         raise ModelFormatError(f"The VecNormalize statistics do not fit this environment: {error}") from error
-    pairs = [("ret_rms", stats["ret_rms"], vec_normalize.ret_rms)]
-    if vec_normalize.norm_obs and isinstance(vec_normalize.obs_rms, dict):
-        stored = stats["obs_rms"] if isinstance(stats["obs_rms"], dict) else {}
-        pairs += [(f"obs_rms[{key!r}]", stored.get(key), rms) for key, rms in vec_normalize.obs_rms.items()]
-    elif vec_normalize.norm_obs:
-        pairs.append(("obs_rms", stats["obs_rms"], vec_normalize.obs_rms))
-    for where, moments, rms in pairs:
-        if not isinstance(moments, dict) or len(moments["mean"]) != rms.mean.size:
-            raise ModelFormatError(f"The VecNormalize statistics {where} do not fit observations of shape {rms.mean.shape}")
-        rms.mean, rms.var = (np.array(moments[key], dtype=np.float64).reshape(rms.mean.shape) for key in ("mean", "var"))
-        rms.count = float(moments["count"])
+    for name, rms in _running_moments(vec_normalize).items():
+        if len(stats["moments"].get(name, {}).get("mean", [])) != rms.mean.size:
+            raise ModelFormatError(f"The VecNormalize statistics have no {name} for observations of shape {rms.mean.shape}")
+        stored = stats["moments"][name]
+        rms.mean, rms.var = (np.array(stored[key], dtype=np.float64).reshape(rms.mean.shape) for key in ("mean", "var"))
+        rms.count = float(stored["count"])
     return vec_normalize
 
 
@@ -238,11 +220,11 @@ def file_sha256(path: str | Path) -> str:
 
 
 def save_safe_model(
-    model: REINFORCE, directory: str | Path, model_name: str, vec_normalize: VecNormalize | None = None
+    model: REINFORCE, directory: str | Path, name: str, vec_normalize: VecNormalize | None = None
 ) -> list[Path]:
     """
-    Write ``<model_name>.zip`` (``model.save``), its sidecar ``<model_name>.safe.json`` and, with ``vec_normalize``,
-    SB3's ``vec_normalize.pkl`` into ``directory``. The sidecar keeps the learning rate as the value it has now.
+    Write ``<name>.zip`` (``model.save``), its sidecar ``<name>.safe.json`` (the learning rate as its value now) and,
+    with ``vec_normalize``, SB3's ``vec_normalize.pkl`` into ``directory``.
 
     :return: The paths written
     :raises ValueError: if the model holds what the sidecar cannot describe (a custom class, non-finite statistics...)
@@ -250,9 +232,7 @@ def save_safe_model(
     aliases = {cls: alias for alias, cls in REINFORCE.policy_aliases.items()}
     if not isinstance(model, REINFORCE) or model.policy_class not in aliases:
         raise ValueError(f"Only REINFORCE models with the policies {sorted(REINFORCE.policy_aliases)} can be shared safely")
-    learning_rate, obs_rms = float(model.lr_schedule(model._current_progress_remaining)), getattr(
-        vec_normalize, "obs_rms", None
-    )
+    learning_rate = float(model.lr_schedule(model._current_progress_remaining))
     sidecar = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -263,22 +243,17 @@ def save_safe_model(
         # A schedule that has reached 0 would be refused by the constructor: then the initial rate.
         "learning_rate": learning_rate if learning_rate > 0 else float(model.lr_schedule(1.0)),
         "rollout_buffer_class": model.rollout_buffer_class,
-        "vec_normalize": vec_normalize
-        and {
-            **{name: getattr(vec_normalize, name) for name in _SETTINGS},
-            "norm_obs_keys": vec_normalize.norm_obs_keys,
-            "obs_rms": (
-                {key: _moments(rms) for key, rms in obs_rms.items()}
-                if isinstance(obs_rms, dict)
-                else obs_rms and _moments(obs_rms)
-            ),
-            "ret_rms": _moments(vec_normalize.ret_rms),
-        },
+        "vec_normalize": None,
     }
     if vec_normalize is not None:
+        moments = {}
+        for key, rms in _running_moments(vec_normalize).items():
+            moments[key] = {"mean": rms.mean.ravel().tolist(), "var": rms.var.ravel().tolist(), "count": float(rms.count)}
+        settings = {setting: getattr(vec_normalize, setting) for setting in _SETTINGS}
+        sidecar["vec_normalize"] = {**settings, "norm_obs_keys": vec_normalize.norm_obs_keys, "moments": moments}
         check_vec_normalize(sidecar["vec_normalize"], "vec_normalize")  # non-finite statistics are refused now, not at load
     json.dumps(sidecar, default=_class_name)  # fails on what cannot be described, before any file is written
-    paths = [Path(directory) / f"{model_name}.zip", Path(directory) / f"{model_name}{SIDECAR_SUFFIX}"]
+    paths = [Path(directory) / f"{name}.zip", Path(directory) / f"{name}{SIDECAR_SUFFIX}"]
     model.save(paths[0])
     sidecar.update(model=paths[0].name, sha256=file_sha256(paths[0]))
     paths[1].write_text(json.dumps(sidecar, indent=2, default=_class_name) + "\n", encoding="utf-8")
@@ -297,9 +272,8 @@ def _tensors(value: Any) -> Iterator[th.Tensor]:
 
 def _declared(archive: zipfile.ZipFile, name: str, where: str) -> Any:
     """
-    :return: What a ``.pth`` member declares, its tensors on the meta device (their data is not read), once checked
-        that its records are stored as they are, that it holds nothing else, and that each tensor is a whole storage
-        held by a record of its size: loading it for real then allocates no more than the member's size
+    :return: What a ``.pth`` member declares, tensors on the meta device (their data unread), once checked that it holds
+        stored records only, each tensor a whole storage held by one of its size: a real load allocates no more
     """
     info = archive.getinfo(name)
     with archive.open(info) as member, zipfile.ZipFile(member) as inner:
@@ -307,9 +281,8 @@ def _declared(archive: zipfile.ZipFile, name: str, where: str) -> Any:
     pickles = [record.file_size for record in records if record.filename.endswith("/data.pkl")]
     if {record.compress_type for record in records} != {zipfile.ZIP_STORED} or len(pickles) != 1:
         raise ModelFormatError(f"{where} is not a file written by torch.save")
-    if pickles[0] > MAX_PICKLE_BYTES or info.file_size - sum(record.file_size for record in records) > 512 * (
-        len(records) + 2
-    ):
+    overhead = info.file_size - sum(record.file_size for record in records)  # headers and directory, 160 bytes a record
+    if pickles[0] > MAX_PICKLE_BYTES or overhead > 512 * (len(records) + 2):
         raise ModelFormatError(f"{where} holds more than its tensors (trailing or hidden data): refused before reading it")
     try:
         with archive.open(info) as member:
@@ -389,8 +362,7 @@ def safe_custom_objects(zip_path: str | Path, sidecar_path: str | Path) -> tuple
     Check a model zip and its sidecar, building nothing real.
 
     :return: The ``custom_objects`` with which ``REINFORCE.load`` reads the zip without unpickling anything, and the sidecar
-    :raises UnsafeModelError: if loading would unpickle or import something (a pickle in a weights file, a
-        ``":serialized:"`` value the sidecar does not cover, a class outside :data:`CLASSES`)
+    :raises UnsafeModelError: if loading would unpickle or import something chosen by the repository
     :raises ModelFormatError: if a file is malformed, or asks to allocate more than the files hold
     """
     zip_path, sidecar_path = Path(zip_path), Path(sidecar_path)
@@ -399,8 +371,7 @@ def safe_custom_objects(zip_path: str | Path, sidecar_path: str | Path) -> tuple
     if not isinstance(sidecar, dict) or sidecar.get("format") != FORMAT or version != FORMAT_VERSION:
         raise ModelFormatError(
             f"{sidecar_path.name} is not in the safe format {FORMAT_VERSION} this version reads (format {version!r}; format "
-            "1, with .safe.pth weights, was written before sb3-reinforce loaded through SB3): load the SB3 zip with "
-            "trust_remote_code=True if you trust the repository, or package the model again"
+            "1, with .safe.pth weights, came before): load the SB3 zip with trust_remote_code=True if you trust it, or repack"
         )
     if sidecar.get("sha256") != file_sha256(zip_path):
         raise ModelFormatError(f"{zip_path.name} does not match the SHA-256 recorded in {sidecar_path.name}")
@@ -412,9 +383,7 @@ def safe_custom_objects(zip_path: str | Path, sidecar_path: str | Path) -> tuple
             raise ModelFormatError(f"{where} is not a REINFORCE model zip (members {sorted(infos)}, unexpected {unknown})")
         for info in infos.values():
             # SB3 stores its members as they are: a member much larger than the bytes that hold it is a zip bomb.
-            if info.file_size > 2 * info.compress_size + 2**16 or (
-                info.filename == "data" and info.file_size > MAX_DATA_BYTES
-            ):
+            if info.file_size > min(2 * info.compress_size + 2**16, MAX_DATA_BYTES if info.filename == "data" else math.inf):
                 raise ModelFormatError(f"{where}/{info.filename} unpacks to {info.file_size} bytes: refused before unpacking")
         state, _, variables = (
             _declared(archive, name, f"{where}/{name}") if name in infos else None for name in ZIP_MEMBERS[1:4]
@@ -424,7 +393,7 @@ def safe_custom_objects(zip_path: str | Path, sidecar_path: str | Path) -> tuple
         raise ModelFormatError(f"{where}/pytorch_variables.pth must be empty: REINFORCE has no PyTorch variables")
     if not isinstance(sidecar.get("policy_kwargs"), dict) or sidecar.get("policy") not in REINFORCE.policy_aliases:
         raise ModelFormatError(
-            f"{sidecar_path.name}: policy must be one of {sorted(REINFORCE.policy_aliases)}, policy_kwargs an object"
+            f"{sidecar_path.name}: policy must be in {list(REINFORCE.policy_aliases)}, policy_kwargs a dict"
         )
     budget = [sum(tensor.numel() for tensor in _tensors(state))]
     custom_objects = {

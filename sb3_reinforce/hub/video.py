@@ -24,8 +24,7 @@ def record_replay(
     fps: int | None = None,
 ) -> int:
     """
-    Run the agent for ``video_length`` steps and write the frames it saw as an H.264 MP4 (frame ``t``: the state in
-    which it chose its ``t``-th action); episodes that end are reset by the VecEnv and the recording goes on.
+    Run the agent for ``video_length`` steps (across episodes) and write the frames it saw as an H.264 MP4.
 
     :param model: The agent
     :param env: Environment created with ``render_mode="rgb_array"``
@@ -39,9 +38,9 @@ def record_replay(
     if video_length < 1:
         raise ValueError(f"video_length must be >= 1, got {video_length}")
     if (render_mode := getattr(env, "render_mode", None)) != "rgb_array":
+        skip = "or skip the video (video_length=0, --no-render on the command line)"
         raise VideoError(
-            f"The environment's render_mode is {render_mode!r}: create it with render_mode='rgb_array' to record a replay, "
-            "or skip the video (video_length=0, --no-render on the command line)"
+            f"The env's render_mode is {render_mode!r}: make it with render_mode='rgb_array' to record a replay, {skip}"
         )
     path, obs = Path(path), env.reset()
     writer = imageio.get_writer(
