@@ -10,6 +10,7 @@ than the policy has parameters; no zip member may unpack to much more than the b
 
 import hashlib
 import inspect
+import io
 import json
 import math
 import pickle
@@ -47,9 +48,8 @@ _SB3 = (RMSpropTFLike, FlattenExtractor, NatureCNN, CombinedExtractor, EpisodicR
 #: The only classes a sidecar may name: torch's activations and optimizers, SB3's extractors, the rollout buffers. None of
 #: them reads a file or runs a callable given to it.
 CLASSES = {f"torch.nn.{name}": getattr(th.nn, name) for name in [*th.nn.modules.activation.__all__, "Identity"]}
-CLASSES |= {f"torch.optim.{cls.__name__}": cls for cls in _OPTIMIZERS} | {
-    f"{cls.__module__}.{cls.__name__}": cls for cls in _SB3
-}
+CLASSES |= {f"torch.optim.{cls.__name__}": cls for cls in _OPTIMIZERS}
+CLASSES |= {f"{cls.__module__}.{cls.__name__}": cls for cls in _SB3}
 _NAMES = {cls: name for name, cls in CLASSES.items()}
 _DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64")
 _SETTINGS = ("norm_obs", "norm_reward", "clip_obs", "clip_reward", "gamma", "epsilon")  # of VecNormalize
@@ -275,8 +275,8 @@ def _declared(archive: zipfile.ZipFile, name: str, where: str) -> Any:
     :return: What a ``.pth`` member declares, tensors on the meta device (their data unread), once checked that it holds
         stored records only, each tensor a whole storage held by one of its size: a real load allocates no more
     """
-    info = archive.getinfo(name)
-    with archive.open(info) as member, zipfile.ZipFile(member) as inner:
+    info, member = archive.getinfo(name), io.BytesIO(archive.read(name))  # bytes downloaded as they are (checked)
+    with zipfile.ZipFile(member) as inner:
         records = inner.infolist()
     pickles = [record.file_size for record in records if record.filename.endswith("/data.pkl")]
     if {record.compress_type for record in records} != {zipfile.ZIP_STORED} or len(pickles) != 1:
@@ -285,8 +285,8 @@ def _declared(archive: zipfile.ZipFile, name: str, where: str) -> Any:
     if pickles[0] > MAX_PICKLE_BYTES or overhead > 512 * (len(records) + 2):
         raise ModelFormatError(f"{where} holds more than its tensors (trailing or hidden data): refused before reading it")
     try:
-        with archive.open(info) as member:
-            content = th.load(member, map_location="meta", weights_only=True)
+        member.seek(0)
+        content = th.load(member, map_location="meta", weights_only=True)
         tensors = list(_tensors(content))
     except pickle.UnpicklingError as error:
         raise UnsafeModelError(f"{where} holds objects other than tensors, which would run code: refused ({error})") from error
@@ -324,10 +324,11 @@ def _check_weights(custom_objects: dict[str, Any], use_sde: Any, state: Any, whe
         th.distributions.Distribution.set_default_validate_args(validate)
     expected = {name: (tuple(tensor.shape), tensor.dtype) for name, tensor in policy.state_dict().items()}
     declared = {name: (tuple(tensor.shape), tensor.dtype) for name, tensor in state.items()} if isinstance(state, dict) else {}
-    for name in sorted(name for name in set(expected) | set(declared) if expected.get(name) != declared.get(name))[:1]:
+    mismatched = [name for name in sorted(set(expected) | set(declared)) if expected.get(name) != declared.get(name)]
+    if mismatched:
         raise ModelFormatError(
-            f"{where}/policy.pth: {name} is {declared.get(name)} but the policy of the sidecar (policy, spaces, "
-            f"policy_kwargs) has {expected.get(name)}: refused before anything was allocated"
+            f"{where}/policy.pth: {mismatched[0]} is {declared.get(mismatched[0])} but the policy of the sidecar (policy, "
+            f"spaces, policy_kwargs) has {expected.get(mismatched[0])}: refused before anything was allocated"
         )
 
 
