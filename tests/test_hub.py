@@ -536,6 +536,11 @@ def test_plain_values_that_would_pick_a_path_or_an_attribute(hub, honest_files, 
     repo_id = _plant(hub, "mallory/env", _with_data(honest_files, env="pwn_module:Env-v0"))
     with pytest.raises(UnsafeModelError, match=r"data: 'env'"):
         load_from_hub(repo_id, cache_dir=tmp_path / "cache")
+    config = json.loads(honest_files["config.json"])
+    config["sb3_reinforce"]["model_name"] = "../../outside"
+    repo_id = _plant(hub, "mallory/path", {**honest_files, "config.json": json.dumps(config).encode()})
+    with pytest.raises(ValueError, match=r"Invalid model name '\.\./\.\./outside'"):
+        load_from_hub(repo_id, cache_dir=tmp_path / "cache")
 
 
 @pytest.mark.parametrize("member", ["policy.pth", "policy.optimizer.pth", "pytorch_variables.pth"])

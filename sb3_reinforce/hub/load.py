@@ -154,9 +154,9 @@ def _zoo_hyperparams(config: dict[str, Any], model: REINFORCE, policy: str, has_
         raise UnsafeModelError(
             f"config.json zoo_hyperparams.env_wrapper={stored['env_wrapper']!r}: rl_zoo3 imports it; {accepted}"
         )
-    dropped = sorted(set(stored) - {"policy", "normalize", "frame_stack", "env_wrapper", "n_timesteps", "n_envs"})
-    if dropped:
-        warnings.warn(f"Not used from the repository's rl_zoo3 settings (needed to train, or unsafe): {dropped}", stacklevel=3)
+    # Training settings are not needed to run the agent; these would change how it runs, but name code to import.
+    if dropped := sorted({"callback", "vec_env_wrapper", "env_kwargs"} & set(stored)):
+        warnings.warn(f"The repository's rl_zoo3 settings {dropped} are not used: they name code to import", stacklevel=3)
     optional = {"frame_stack": frame_stack, "env_wrapper": wrappers}
     return {"policy": policy, "normalize": has_stats, **{key: value for key, value in optional.items() if value}}
 
