@@ -656,10 +656,14 @@ def _nested(depth: int) -> object:
     return value
 
 
-@pytest.mark.parametrize("where, depth", [("sidecar", 5000), ("policy_kwargs", 900), ("data", 5000), ("config", 5000)])
+@pytest.mark.parametrize(
+    "where, depth", [("sidecar", 5000), ("policy_kwargs", 900), ("data", 5000), ("config", 5000), ("wide sidecar", 0)]
+)
 def test_deep_nesting_is_a_format_error(hub, honest_files, tmp_path, where, depth):
     if where == "sidecar":
         files = {**honest_files, f"{MODEL_NAME}.safe.json": ("[" * depth + "]" * depth).encode()}
+    elif where == "wide sidecar":  # 2 MB that would parse into a million Python objects
+        files = {**honest_files, f"{MODEL_NAME}.safe.json": b"[" + b"0," * 2**20 + b"0]"}
     elif where == "policy_kwargs":
         files = _recraft(honest_files, policy_kwargs={"net_arch": [8], "optimizer_kwargs": {"betas": _nested(depth)}})
     elif where == "data":
@@ -667,8 +671,8 @@ def test_deep_nesting_is_a_format_error(hub, honest_files, tmp_path, where, dept
         files = _recraft(honest_files, {"data": data[:-1] + b', "deep": ' + b"[" * depth + b"]" * depth + b"}"})
     else:
         files = {**honest_files, "config.json": b'{"a": ' + b"[" * depth + b"]" * depth + b"}"}
-    repo_id = _plant(hub, f"mallory/deep-{where}", files)
-    with pytest.raises(ModelFormatError, match=r"nests JSON more than|is not"):
+    repo_id = _plant(hub, f"mallory/deep-{where.replace(' ', '-')}", files)
+    with pytest.raises(ModelFormatError, match=r"nests JSON more than 32 deep|holds more than 1048576 values|is not"):
         load_from_hub(repo_id, cache_dir=tmp_path / "cache")
 
 

@@ -1,7 +1,4 @@
-"""
-Share REINFORCE agents on the Hugging Face Hub: package (evaluation, replay video, model card), push, and load back,
-safe by default (nothing unpickled unless ``trust_remote_code=True``). See ``docs/hub.md``.
-"""
+"""Share REINFORCE agents on the Hugging Face Hub, and load them back without unpickling anything: see docs/hub.md."""
 
 from sb3_reinforce.hub.errors import HubError, ModelFormatError, UnsafeModelError
 from sb3_reinforce.hub.load import default_repo_id, download_to_zoo, load_from_hub, model_name

@@ -38,7 +38,7 @@ FORMAT, FORMAT_VERSION, SIDECAR_SUFFIX, VEC_NORMALIZE_PKL = "sb3-reinforce/safe-
 MAX_JSON_BYTES = 8 * 2**20  # a sidecar or config.json: a few kB, more with per-element bounds or statistics
 MAX_DATA_BYTES = 64 * 2**20  # the zip's "data" (its largest values: the last observations of each env)
 MAX_PICKLE_BYTES = 4 * 2**20  # the pickle of a .pth: names and shapes, the tensors are apart
-MAX_DEPTH = 32  # of JSON nesting; SB3's own files nest 5 deep
+MAX_DEPTH, MAX_VALUES = 32, 2**20  # of JSON: nesting (SB3's files: 5 deep), values (each a Python object when parsed)
 MAX_N_ENVS = 4096  # kept when loading without env: REINFORCE keeps a running episode per env
 # Values SB3 would unpickle that a loaded model starts without (as after ``set_env``).
 RUNTIME_KEYS = ("_last_obs", "_last_episode_starts", "_last_original_obs", "ep_info_buffer", "ep_success_buffer")
@@ -94,6 +94,8 @@ def read_json(path: str | Path, what: str, raw: bytes | None = None) -> Any:
     raw = path.read_bytes() if raw is None else raw
     if raw.startswith((b"PK\x03\x04", b"\x80")):
         raise UnsafeModelError(f"{path.name} should be {what} (plain JSON) but is a zip archive or a pickle: refused")
+    if raw.count(b",") > MAX_VALUES:
+        raise ModelFormatError(f"{path.name} holds more than {MAX_VALUES} values: it is not {what}")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
