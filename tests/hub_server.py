@@ -6,6 +6,9 @@ Implements what push and download use: ``POST /api/repos/create``, ``POST /api/v
 ``POST /api/models/{repo}/commit/{revision}`` (NDJSON), ``GET /api/models/{repo}[/revision/{revision}]`` and
 ``HEAD``/``GET /{repo}/resolve/{revision}/{path}`` with the ``X-Repo-Commit``, ``ETag`` and ``Content-Length``
 headers ``hf_hub_download`` checks. Write calls need ``Authorization: Bearer <token>``.
+
+Any other request is answered 501 and recorded in ``FakeHub.unhandled``, which the tests' fixture checks: a
+huggingface_hub upgrade that calls an endpoint this server lacks fails loudly, naming the request.
 """
 
 import base64
@@ -44,6 +47,7 @@ class FakeHub:
         self.user = user
         self.repos: dict[str, FakeRepo] = {}
         self.requests: list[tuple[str, str]] = []
+        self.unhandled: list[str] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.lock = threading.Lock()
@@ -125,6 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers["X-Error-Code"] = code
         self._send(status, json.dumps({"error": message}).encode(), headers, head=head)
 
+    def _unimplemented(self, head: bool = False) -> None:
+        request = f"{self.command} {self.path}"
+        self.state.unhandled.append(request)
+        self._error(501, None, f"tests/hub_server.py does not implement {request}", head=head)
+
     def _authorized(self) -> bool:
         if self.headers.get("Authorization") == f"Bearer {self.state.token}":
             return True
@@ -157,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, {"url": f"{self.state.endpoint}/{repo_id}", "name": repo_id})
         match = re.fullmatch(rf"/api/models/{_REPO}/(?P<kind>preupload|commit)/(?P<rev>[^/]+)", path)
         if match is None:
-            return self._error(404, None, f"No route for POST {path}")
+            return self._unimplemented()
         repo_id = match["repo"]
         if repo_id not in self.state.repos:
             return self._error(404, "RepoNotFound", "Repository not found")
@@ -179,6 +188,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(
             200, {"success": True, "commitOid": oid, "commitUrl": f"{self.state.endpoint}/{repo_id}/commit/{oid}"}
         )
+
+    def do_PUT(self) -> None:
+        self.state.requests.append(("PUT", unquote(urlsplit(self.path).path)))
+        self._unimplemented()
+
+    do_DELETE = do_PATCH = do_PUT
 
     def do_HEAD(self) -> None:
         self._resolve(head=True)
@@ -205,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.requests.append(("HEAD" if head else "GET", path))
         match = re.fullmatch(rf"/{_REPO}/resolve/(?P<rev>[^/]+)/(?P<file>.+)", path)
         if match is None:
-            return self._error(404, None, f"No route for {path}", head=head)
+            return self._unimplemented(head=head)
         repo = self.state.repos.get(match["repo"])
         if repo is None:
             return self._error(404, "RepoNotFound", "Repository not found", head=head)

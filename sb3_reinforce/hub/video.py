@@ -1,33 +1,18 @@
 """
-Replay video of an agent, encoded with the ffmpeg binary bundled in ``imageio-ffmpeg``.
-
-huggingface_sb3 shells out to a system ``ffmpeg`` and silently skips the video when there is none; here the
-encoder always exists (it ships with the Python package) and any failure is an error, not a missing file.
+Replay video of an agent, encoded with the ffmpeg bundled in ``imageio-ffmpeg``: the encoder always exists (where
+huggingface_sb3 skips the video without a system ``ffmpeg``), and any failure is an error, not a missing file.
 """
 
 from pathlib import Path
 
 import imageio.v2 as imageio
-import imageio_ffmpeg
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-DEFAULT_FPS = 30
-
 
 class VideoError(RuntimeError):
     """The replay video could not be recorded."""
-
-
-def _frame(env: VecEnv) -> np.ndarray:
-    try:
-        frame = env.render()
-    except Exception as error:  # rendering backends raise anything (missing pygame, no display, ...)
-        raise VideoError(f"The environment could not render a frame ({type(error).__name__}: {error})") from error
-    if not isinstance(frame, np.ndarray) or frame.ndim not in (2, 3):
-        raise VideoError(f"env.render() returned {type(frame).__name__}, not an image array")
-    return frame
 
 
 def record_replay(
@@ -39,10 +24,7 @@ def record_replay(
     fps: int | None = None,
 ) -> int:
     """
-    Run the agent for ``video_length`` steps and write the frames it saw as an H.264 MP4.
-
-    Frame ``t`` is the image of the state in which the agent chose its ``t``-th action, so the video holds
-    exactly ``video_length`` frames. Episodes that end are reset by the VecEnv and the recording goes on.
+    Run the agent for ``video_length`` steps (across episodes) and write the frames it saw as an H.264 MP4.
 
     :param model: The agent
     :param env: Environment created with ``render_mode="rgb_array"``
@@ -55,26 +37,17 @@ def record_replay(
     """
     if video_length < 1:
         raise ValueError(f"video_length must be >= 1, got {video_length}")
-    render_mode = getattr(env, "render_mode", None)
-    if render_mode != "rgb_array":
+    if (render_mode := getattr(env, "render_mode", None)) != "rgb_array":
+        skip = "or skip the video (video_length=0, --no-render on the command line)"
         raise VideoError(
-            f"The environment's render_mode is {render_mode!r}: create it with render_mode='rgb_array' to record a "
-            "replay, or skip the video (video_length=0, --no-render on the command line)"
+            f"The env's render_mode is {render_mode!r}: make it with render_mode='rgb_array' to record a replay, {skip}"
         )
-    try:
-        ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    except RuntimeError as error:
-        raise VideoError(f"The ffmpeg binary of imageio-ffmpeg was not found: {error}") from error
-    fps = fps or int((getattr(env, "metadata", None) or {}).get("render_fps") or DEFAULT_FPS)
-    path = Path(path)
-
-    obs = env.reset()
-    written = 0
+    path, obs = Path(path), env.reset()
     writer = imageio.get_writer(
         path,
         format="FFMPEG",  # type: ignore[arg-type]
         mode="I",
-        fps=fps,
+        fps=fps or int((getattr(env, "metadata", None) or {}).get("render_fps") or 30),
         codec="libx264",
         pixelformat="yuv420p",  # the pixel format browsers (and the Hub's player) decode
         macro_block_size=2,  # yuv420p needs even sizes; 2 avoids rescaling the usual frame sizes
@@ -83,11 +56,15 @@ def record_replay(
     )
     try:
         for _ in range(video_length):
-            writer.append_data(_frame(env))
-            written += 1
-            action, _ = model.predict(obs, deterministic=deterministic)  # type: ignore[arg-type]
-            obs, _, _, _ = env.step(action)
-    except Exception:
+            try:
+                frame = env.render()
+            except Exception as error:  # rendering backends raise anything (missing pygame, no display, ...)
+                raise VideoError(f"The environment could not render a frame ({type(error).__name__}: {error})") from error
+            if not isinstance(frame, np.ndarray) or frame.ndim not in (2, 3):
+                raise VideoError(f"env.render() returned {type(frame).__name__}, not an image array")
+            writer.append_data(frame)
+            obs = env.step(model.predict(obs, deterministic=deterministic)[0])[0]  # type: ignore[arg-type]
+    except BaseException:
         writer.close()
         path.unlink(missing_ok=True)
         raise
@@ -95,5 +72,5 @@ def record_replay(
         writer.close()
     except Exception as error:
         path.unlink(missing_ok=True)
-        raise VideoError(f"ffmpeg ({ffmpeg}) failed to encode {path.name}: {error}") from error
-    return written
+        raise VideoError(f"ffmpeg failed to encode {path.name}: {error}") from error
+    return video_length
