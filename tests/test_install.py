@@ -11,10 +11,8 @@ import importlib
 import importlib.metadata
 import pkgutil
 import re
-import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -37,15 +35,6 @@ def all_modules() -> list[str]:
     return sorted(set(names) - NOT_IMPORTABLE)
 
 
-def installed_script() -> str:
-    """:return: Path of the ``sb3-reinforce`` console script installed for this Python"""
-    candidate = Path(sysconfig.get_path("scripts")) / "sb3-reinforce"
-    found = str(candidate) if candidate.is_file() else shutil.which("sb3-reinforce")
-    if found is None:
-        pytest.fail(f"no sb3-reinforce script is installed for {sys.executable}: pip install -e '.[dev]'")
-    return found
-
-
 def test_walk_finds_every_source_file() -> None:
     """The walk below must not miss a module (a folder without __init__.py would be skipped silently)."""
     files = {
@@ -62,10 +51,10 @@ def test_every_module_imports(module: str) -> None:
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_installed_command_help(command: str) -> None:
+def test_installed_command_help(command: str, installed_script: str) -> None:
     """The installed console script, in a new process: what a user's first ``--help`` does."""
     result = subprocess.run(
-        [installed_script(), command, "--help"], capture_output=True, text=True, timeout=HELP_TIMEOUT, cwd=REPO
+        [installed_script, command, "--help"], capture_output=True, text=True, timeout=HELP_TIMEOUT, cwd=REPO
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("usage: sb3-reinforce"), result.stdout[:500]
