@@ -299,7 +299,7 @@ def test_integer_like_actions_accepted(action) -> None:
 
 
 def test_render_rgb_array() -> None:
-    env = gym.make(ENV_ID, render_mode="rgb_array")
+    env = gym.make(ENV_ID, render_mode="rgb_array", render_scale=1)
     env.reset()
     frame = env.render()
     assert frame.shape == (48, 48, 3) and frame.dtype == np.uint8
@@ -317,7 +317,7 @@ def test_render_rgb_array() -> None:
 
 
 def test_render_scale_and_kwargs() -> None:
-    small = gym.make(ENV_ID, render_mode="rgb_array")
+    small = gym.make(ENV_ID, render_mode="rgb_array", render_scale=1)
     big = gym.make(ENV_ID, render_mode="rgb_array", render_scale=4)
     small.reset(seed=3)
     big.reset(seed=3)
@@ -325,12 +325,23 @@ def test_render_scale_and_kwargs() -> None:
     assert frame.shape == (192, 192, 3)
     np.testing.assert_array_equal(frame, np.repeat(np.repeat(small.render(), 4, axis=0), 4, axis=1))
 
-    wide = gym.make(ENV_ID, width=64, height=64, render_mode="rgb_array")
+    wide = gym.make(ENV_ID, width=64, height=64, render_mode="rgb_array", render_scale=1)
     obs, _ = wide.reset()
     assert obs[0] == 32 and obs[2] + obs[3] == 32
     assert wide.render().shape == (64, 64, 3)
     with pytest.raises(ValueError):
         PixelcopterEnv(render_scale=0)
+
+
+def test_default_frames_are_video_sized() -> None:
+    """By default a frame is the screen upscaled 8x: what record-video and push-to-hub's replay show."""
+    env = gym.make(ENV_ID, render_mode="rgb_array")
+    screen = gym.make(ENV_ID, render_mode="rgb_array", render_scale=1)
+    env.reset(seed=3)
+    screen.reset(seed=3)
+    frame = env.render()
+    assert frame.shape == (384, 384, 3)
+    np.testing.assert_array_equal(frame, np.repeat(np.repeat(screen.render(), 8, axis=0), 8, axis=1))
 
 
 @pytest.mark.parametrize("kwargs", [{"width": 19}, {"height": 19}, {"width": 10}, {"height": 2000}, {"width": 48.0}])

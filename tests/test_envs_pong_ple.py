@@ -287,7 +287,7 @@ def test_action_space_sampling() -> None:
 
 
 def test_render_rgb_array() -> None:
-    env = gym.make(ENV_ID, render_mode="rgb_array")
+    env = gym.make(ENV_ID, render_mode="rgb_array", render_scale=1)
     env.reset(seed=1)
     frame = env.render()
     assert frame.shape == (48, 64, 3) and frame.dtype == np.uint8
@@ -308,18 +308,29 @@ def test_render_rgb_array() -> None:
     assert white[:, :2].any() and not white[:, 30:34].any()
 
 
+def test_default_frames_are_video_sized() -> None:
+    """By default a frame is the screen upscaled 8x: what record-video and push-to-hub's replay show."""
+    env = gym.make(ENV_ID, render_mode="rgb_array")
+    screen = gym.make(ENV_ID, render_mode="rgb_array", render_scale=1)
+    env.reset(seed=2)
+    screen.reset(seed=2)
+    frame = env.render()
+    assert frame.shape == (384, 512, 3)
+    np.testing.assert_array_equal(frame, np.repeat(np.repeat(screen.render(), 8, axis=0), 8, axis=1))
+
+
 def test_render_scale_and_size_kwargs() -> None:
-    small = gym.make(ENV_ID, render_mode="rgb_array")
-    big = gym.make(ENV_ID, render_mode="rgb_array", render_scale=8)
+    small = gym.make(ENV_ID, render_mode="rgb_array", render_scale=1)
+    big = gym.make(ENV_ID, render_mode="rgb_array", render_scale=3)
     small.reset(seed=2)
     big.reset(seed=2)
     for _ in range(10):
         small.step(UP)
         big.step(UP)
-    assert big.render().shape == (384, 512, 3)
-    np.testing.assert_array_equal(big.render(), np.repeat(np.repeat(small.render(), 8, axis=0), 8, axis=1))
+    assert big.render().shape == (144, 192, 3)
+    np.testing.assert_array_equal(big.render(), np.repeat(np.repeat(small.render(), 3, axis=0), 3, axis=1))
 
-    large = gym.make(ENV_ID, width=128, height=96, render_mode="rgb_array")
+    large = gym.make(ENV_ID, width=128, height=96, render_mode="rgb_array", render_scale=1)
     obs, _ = large.reset()
     assert obs[0] == 48 and obs[3] == 64
     assert large.render().shape == (96, 128, 3)
@@ -368,7 +379,7 @@ def test_ball_matches_pygame_for_every_allowed_height() -> None:
     [(48, (31.5, 24.4)), (100, (40.2, 50.5)), (200, (33.7, 99.5)), (200, (2.4, 197.6)), (160, (62.5, 1.0))],
 )
 def test_rendered_frame_matches_pygame(height: int, ball: tuple[float, float]) -> None:
-    env = PongPLEEnv(height=height, render_mode="rgb_array")
+    env = PongPLEEnv(height=height, render_mode="rgb_array", render_scale=1)
     env.reset(seed=0)
     for _ in range(3):
         env.step(UP)

@@ -26,7 +26,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from stable_baselines3.common.save_util import load_from_zip_file
 
-from sb3_reinforce import cli
+from sb3_reinforce import REINFORCE, cli
 from sb3_reinforce.zoo import HyperparameterFileError, ReinforceExperimentManager, hyperparams_path, register_reinforce
 from sb3_reinforce.zoo.commands import complete_argv, enjoy, optimize, record_video, train
 from sb3_reinforce.zoo.hyperparams_opt import sample_reinforce_params
@@ -132,6 +132,23 @@ def test_resume_continues_counting(trained: Path, tmp_path: Path) -> None:
     train([*TINY, "-n", "200", "-f", str(tmp_path), "--eval-freq", "-1", "-i", str(first)])
     after = saved_num_timesteps(run_dir(tmp_path) / f"{ENV_ID}.zip")
     assert after >= before + 200
+
+
+def test_resume_with_evaluation_and_checkpoints_saves_loadable_models(trained: Path, tmp_path: Path) -> None:
+    """Every save during a resumed run (best model, checkpoints, final model) must work and load."""
+    first = run_dir(trained) / f"{ENV_ID}.zip"
+    before = saved_num_timesteps(first)
+    flags = ["--eval-freq", "100", "--eval-episodes", "2", "--save-freq", "100"]
+    train([*TINY, "-n", "200", "-f", str(tmp_path), *flags, "-i", str(first)])
+    run = run_dir(tmp_path)
+    saved = sorted(run.rglob("*.zip"))
+    names = {path.name for path in saved}
+    assert {f"{ENV_ID}.zip", "best_model.zip"} <= names
+    assert any(re.fullmatch(r"rl_model_\d+_steps\.zip", name) for name in names), names
+    for path in saved:
+        model = REINFORCE.load(path, device="cpu")
+        assert model.num_timesteps > before, path.name  # saved after the resumed steps, counting on
+        assert "learn" not in vars(model), f"{path.name} holds an attribute shadowing REINFORCE.learn"
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -29,7 +29,13 @@ from gymnasium import spaces
 
 from sb3_reinforce.envs.actions import BufferedDiscrete, coerce_discrete_action, invalid_action_error
 from sb3_reinforce.envs.pygame_rect import rect_start, spans_overlap
-from sb3_reinforce.envs.rendering import FrameRenderer, HumanWindow, check_render_scale, fill_rect
+from sb3_reinforce.envs.rendering import (
+    DEFAULT_RENDER_SCALE,
+    FrameRenderer,
+    HumanWindow,
+    check_render_scale,
+    fill_rect,
+)
 from sb3_reinforce.envs.seeding import check_seed
 
 #: PLE steps its games with a fixed frame time: ``fps=30`` and ``force_fps=True``.
@@ -204,14 +210,17 @@ class PixelcopterEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     :param height: screen height in pixels (original default 48)
     :param render_mode: ``None``, ``"rgb_array"`` (``(height, width, 3)`` ``uint8`` frames) or
         ``"human"`` (a pygame window; needs the ``human`` extra)
-    :param render_scale: integer upscale factor for rendered frames, e.g. 8 for watchable videos
+    :param render_scale: integer upscale factor for rendered frames: 8 (default) for watchable videos,
+        1 for the original's screen
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
     window_title = "Pixelcopter-PLE"
     action_meanings = ACTION_MEANINGS
 
-    def __init__(self, width: int = 48, height: int = 48, render_mode: str | None = None, render_scale: int = 1) -> None:
+    def __init__(
+        self, width: int = 48, height: int = 48, render_mode: str | None = None, render_scale: int = DEFAULT_RENDER_SCALE
+    ) -> None:
         for name, size in (("width", width), ("height", height)):
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 20 <= size < 2000:
                 # Below 20 px the copter's rect is empty and the original crashes on its first observation.

@@ -24,7 +24,13 @@ from gymnasium import spaces
 
 from sb3_reinforce.envs.actions import BufferedDiscrete, coerce_discrete_action, invalid_action_error
 from sb3_reinforce.envs.pygame_rect import rect_start
-from sb3_reinforce.envs.rendering import FrameRenderer, HumanWindow, check_render_scale, fill_rect
+from sb3_reinforce.envs.rendering import (
+    DEFAULT_RENDER_SCALE,
+    FrameRenderer,
+    HumanWindow,
+    check_render_scale,
+    fill_rect,
+)
 from sb3_reinforce.envs.seeding import check_seed
 
 #: PLE steps its games with a fixed frame time: ``fps=30`` and ``force_fps=True`` (Pong divides by 1000).
@@ -126,7 +132,8 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
     :param ball_speed_ratio: ball speed as a fraction of the height per second; must be positive
     :param MAX_SCORE: points that end the game, a positive integer
     :param render_mode: ``None``, ``"rgb_array"`` (``(height, width, 3)`` ``uint8`` frames) or ``"human"``
-    :param render_scale: integer upscale factor for rendered frames, e.g. 8 for watchable videos
+    :param render_scale: integer upscale factor for rendered frames: 8 (default) for watchable videos,
+        1 for the original's screen
     """
 
     metadata: dict[str, Any] = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
@@ -142,7 +149,7 @@ class PongPLEEnv(FrameRenderer, gym.Env[np.ndarray, np.int64]):
         ball_speed_ratio: float = 0.75,
         MAX_SCORE: int = 11,  # the original's keyword: gym.make(..., MAX_SCORE=3) keeps working
         render_mode: str | None = None,
-        render_scale: int = 1,
+        render_scale: int = DEFAULT_RENDER_SCALE,
     ) -> None:
         for name, size, smallest in (("width", width, MIN_WIDTH), ("height", height, MIN_HEIGHT)):
             if not _is_integer(size) or not smallest <= size < 2000:

@@ -12,7 +12,11 @@ import numpy as np
 from gymnasium import logger as gym_logger
 from gymnasium.error import DependencyNotInstalled
 
-#: Upscale factor used for the ``"human"`` window when the env was created with ``render_scale=1``:
+#: Default upscale factor of ``"rgb_array"`` frames: a 48-pixel screen is too small to watch, and every video
+#: (``sb3-reinforce record-video``, the Hub replay, Gymnasium's ``RecordVideo``) is made of these frames.
+#: ``render_scale=1`` gives the original's screen.
+DEFAULT_RENDER_SCALE = 8
+#: Upscale factor used for the ``"human"`` window when the env was created with a smaller ``render_scale``:
 #: a 48-pixel window is too small to watch.
 HUMAN_MIN_SCALE = 8
 

@@ -1,8 +1,7 @@
 """rl_zoo3's ``ExperimentManager`` with the few changes REINFORCE needs."""
 
-import functools
 import inspect
-from typing import Any
+from typing import Any, cast
 
 import optuna
 import torch as th
@@ -37,6 +36,27 @@ MANAGED_ARGS = frozenset({"self", "env", "tensorboard_log", "seed", "verbose", "
 
 class HyperparameterFileError(ValueError):
     """A hyperparameter file that cannot be used: malformed YAML, wrong structure, unknown or missing keys."""
+
+
+class ContinueTraining:
+    """
+    Stand-in for a model handed to code that calls ``model.learn(total_timesteps, ...)``: the call continues
+    counting timesteps (``reset_num_timesteps=False``). Every other attribute is the model's.
+
+    :param model: The model to train
+    """
+
+    def __init__(self, model: BaseAlgorithm) -> None:
+        self.model = model
+
+    def learn(self, total_timesteps: int, **kwargs: Any) -> BaseAlgorithm:
+        if "reset_num_timesteps" in kwargs:
+            raise TypeError("ContinueTraining.learn always continues counting: do not pass reset_num_timesteps")
+        return self.model.learn(total_timesteps, reset_num_timesteps=False, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names not found on the stand-in itself
+        return getattr(self.model, name)
 
 
 class ReinforceExperimentManager(ExperimentManager):
@@ -118,12 +138,10 @@ class ReinforceExperimentManager(ExperimentManager):
             super().learn(model)
             return
         # The zoo calls `model.learn(n_timesteps)`, which resets `num_timesteps` to 0 when resuming with -i:
-        # the logs, schedules and the saved model would forget the steps already done.
-        setattr(model, "learn", functools.partial(model.learn, reset_num_timesteps=False))  # noqa: B010
-        try:
-            super().learn(model)
-        finally:
-            delattr(model, "learn")
+        # the logs, schedules and the saved model would forget the steps already done. The zoo gets a stand-in
+        # that adds reset_num_timesteps=False; the model itself is left untouched, so every save of it (best
+        # model, checkpoints, final model) is a plain model.
+        super().learn(cast(BaseAlgorithm, ContinueTraining(model)))
 
     def objective(self, trial: optuna.Trial) -> float:
         try:
