@@ -14,12 +14,20 @@ steadier than wall-clock time on a shared one).
 Usage (the README's throughput table comes from exactly this)::
 
     python benchmarks/throughput.py --env CartPole-v1 Pixelcopter-PLE-v0 --steps 200000 --repeats 3
+
+``--threads 1 2`` measures training at each torch thread count (alternating within each repeat), and ``--busy N`` keeps N
+other processes spinning meanwhile (a shared machine), which is how the CLI's default thread count was chosen::
+
+    python benchmarks/throughput.py --env CartPole-v1 Pixelcopter-PLE-v0 --steps 100000 --threads 1 2 --busy 0
+    python benchmarks/throughput.py --env CartPole-v1 Pixelcopter-PLE-v0 --steps 100000 --threads 1 2 --busy 1
+    python benchmarks/throughput.py --env PongNoFrameskip-v4 --steps 10000 --threads 1 2 --busy 0 --no-raw
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import tempfile
 import time
@@ -85,6 +93,11 @@ def raw_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] | 
     return n_steps * env.num_envs / wall, n_steps * env.num_envs / cpu
 
 
+def _spin() -> None:
+    while True:
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", nargs="+", default=["CartPole-v1", "Pixelcopter-PLE-v0"])
@@ -92,39 +105,52 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1], help="torch thread counts to train with")
+    parser.add_argument("--busy", type=int, default=0, help="other processes kept busy during the measurements")
+    parser.add_argument("--no-raw", action="store_true", help="only measure training")
     parser.add_argument(
         "-params", "--hyperparams", nargs="+", action=StoreDict, default=None, help="override zoo hyperparameters (key:value)"
     )
     args = parser.parse_args()
 
-    th.set_num_threads(1)
     register_reinforce()
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(args.busy)]
+    for spinner in spinners:
+        spinner.start()
+    sides = [f"train_{n}" for n in args.threads] + ([] if args.no_raw else ["raw"])
     results: dict[str, Any] = {}
-    for env_id in args.env:
-        runs: dict[str, list[float]] = {"train_wall": [], "train_cpu": [], "raw_wall": [], "raw_cpu": []}
-        for repeat in range(args.repeats):
-            for side, measure in (("train", train_throughput), ("raw", raw_throughput)):
-                wall, cpu = measure(env_id, args.steps, args.seed + repeat, args.hyperparams)
-                runs[f"{side}_wall"].append(wall)
-                runs[f"{side}_cpu"].append(cpu)
-                print(f"{env_id} repeat {repeat} {side}: {wall:,.0f} steps/s, {cpu:,.0f} steps per CPU-s", flush=True)
-        results[env_id] = runs
+    try:
+        for env_id in args.env:
+            runs: dict[str, list[float]] = {f"{side}_{unit}": [] for side in sides for unit in ("wall", "cpu")}
+            for repeat in range(args.repeats):
+                for side in sides:
+                    th.set_num_threads(int(side.split("_")[1]) if side != "raw" else 1)
+                    measure = raw_throughput if side == "raw" else train_throughput
+                    wall, cpu = measure(env_id, args.steps, args.seed + repeat, args.hyperparams)
+                    runs[f"{side}_wall"].append(wall)
+                    runs[f"{side}_cpu"].append(cpu)
+                    print(f"{env_id} repeat {repeat} {side}: {wall:,.0f} steps/s, {cpu:,.0f} steps per CPU-s", flush=True)
+            results[env_id] = runs
+    finally:
+        for spinner in spinners:
+            spinner.kill()
 
     median = statistics.median
-    print(f"\nMedians of {args.repeats}, {args.steps:,} steps each, one torch thread:\n")
-    print(
-        "| env | train steps/s | raw VecEnv steps/s | train / raw | train steps/CPU-s | raw steps/CPU-s | train / raw (CPU) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"\nMedians of {args.repeats}, {args.steps:,} steps each, {args.busy} other busy processes:\n")
+    print("| env | measured | torch threads | steps/s | steps per CPU-s | vs raw (wall) | vs raw (CPU) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for env_id, runs in results.items():
-        train_wall, raw_wall = median(runs["train_wall"]), median(runs["raw_wall"])
-        train_cpu, raw_cpu = median(runs["train_cpu"]), median(runs["raw_cpu"])
-        print(
-            f"| {env_id} | {train_wall:,.0f} | {raw_wall:,.0f} | {train_wall / raw_wall:.0%} "
-            f"| {train_cpu:,.0f} | {raw_cpu:,.0f} | {train_cpu / raw_cpu:.0%} |"
-        )
+        raw_wall = median(runs["raw_wall"]) if "raw_wall" in runs else None
+        raw_cpu = median(runs["raw_cpu"]) if "raw_cpu" in runs else None
+        for side in sides:
+            wall, cpu = median(runs[f"{side}_wall"]), median(runs[f"{side}_cpu"])
+            what, threads = ("raw VecEnv", "-") if side == "raw" else ("train", side.split("_")[1])
+            ratio_wall = f"{wall / raw_wall:.0%}" if raw_wall else "-"
+            ratio_cpu = f"{cpu / raw_cpu:.0%}" if raw_cpu else "-"
+            print(f"| {env_id} | {what} | {threads} | {wall:,.0f} | {cpu:,.0f} | {ratio_wall} | {ratio_cpu} |")
     if args.out:
-        args.out.write_text(json.dumps({"steps": args.steps, "repeats": args.repeats, "results": results}, indent=2))
+        settings = {"steps": args.steps, "repeats": args.repeats, "threads": args.threads, "busy": args.busy}
+        args.out.write_text(json.dumps({**settings, "results": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -163,3 +163,21 @@ def test_dict_buffer():
     assert batch.observations["img"].shape == (5, 2, 2, 1)
     with pytest.raises(ValueError, match=r"spaces\.Dict"):
         DictEpisodicRolloutBuffer(OBS_SPACE, ACTION_SPACE)  # type: ignore[arg-type]
+
+
+def test_values_kept_for_this_batch_only():
+    # Values recorded in a rollout belong to the weights of the coming update: an episode carried past that update
+    # gets NaN (recomputed by the algorithm) for its earlier steps; steps added without values get NaN too.
+    buffer = make_buffer(n_envs=2, gamma=1.0)
+    for t, done in enumerate([[False, False], [True, False]]):
+        buffer.add(np.zeros((2, 1)), np.zeros((2, 1)), np.ones(2), np.array(done), value=np.array([t, 10 + t]))
+    buffer.finalize()  # env 0's episode (2 steps) is in the batch; env 1's 2 steps are carried
+    np.testing.assert_array_equal(buffer.values, [0.0, 1.0])
+    buffer.reset()
+    buffer.add(np.zeros((2, 1)), np.zeros((2, 1)), np.ones(2), np.array([False, True]), value=np.array([2.0, 12.0]))
+    buffer.add(np.zeros((2, 1)), np.zeros((2, 1)), np.ones(2), np.array([True, False]))
+    buffer.finalize()
+    # env 0: a new episode, values [2, nan]; env 1: carried steps (nan, nan), then step 12.
+    np.testing.assert_array_equal(buffer.values, [2.0, np.nan, np.nan, np.nan, 12.0])
+    batch = next(buffer.get())
+    assert batch.values.shape == (5,) and th.isnan(batch.values).sum() == 3

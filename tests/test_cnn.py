@@ -51,3 +51,17 @@ def test_already_transposed_images_are_not_transposed_again():
     model = REINFORCE("CnnPolicy", env, n_steps=10, policy_kwargs=CNN_KWARGS, seed=0)
     assert model.get_env() is env and model.observation_space.shape == (1, 36, 36)
     model.learn(10)
+
+
+@pytest.mark.parametrize("baseline", ["value", "none"])
+def test_image_rollouts_record_the_value_baseline(baseline):
+    # With images, a value baseline comes from the rollout's pass through the CNN, not from a second pass at update time.
+    model = REINFORCE("CnnPolicy", image_env(), baseline=baseline, n_steps=20, policy_kwargs=CNN_KWARGS, seed=0)
+    assert model._rollout_values == (baseline == "value")
+    model.learn(20)
+    values = model.rollout_buffer.values
+    assert len(values) == 20
+    if baseline == "value":
+        assert not np.isnan(values).any()
+    else:
+        assert np.isnan(values).all()

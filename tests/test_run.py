@@ -318,6 +318,51 @@ def test_chunked_update_equals_one_pass(baseline, env_id):
     assert chunked_loss == pytest.approx(whole_loss, rel=1e-4, abs=1e-6)
 
 
+class RolloutValuesCheck(BaseCallback):
+    """At the end of each rollout (weights not yet updated): the recorded values are the current policy's."""
+
+    def __init__(self):
+        super().__init__()
+        self.recorded: list[int] = []
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        fresh = ~np.isnan(buffer.values)
+        self.recorded.append(int(fresh.sum()))
+        if fresh.any():
+            # Exactly the steps of this rollout: those of carried episodes came before the last update.
+            assert fresh.sum() == buffer.size() - buffer.n_batch_carried
+            with th.no_grad():
+                expected = self.model.policy.predict_values(buffer.to_torch(buffer.observations[fresh])).flatten()
+            th.testing.assert_close(th.as_tensor(buffer.values[fresh]), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_chunked_value_baseline_reuses_rollout_values():
+    # Once an update needs several chunks, rollouts record the value baseline (one pass through the network instead of
+    # two for images): the updates must stay those of a single pass over the whole batch.
+    def trained(chunk_elements: int | None) -> tuple[REINFORCE, RolloutValuesCheck]:
+        policy_kwargs = dict(SMALL_NET, optimizer_class=th.optim.SGD, optimizer_kwargs={})
+        env = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+        kwargs = dict(baseline="value", n_steps=64, learning_rate=0.1, policy_kwargs=policy_kwargs, seed=0)
+        model = REINFORCE("MlpPolicy", env, **kwargs)
+        if chunk_elements is not None:
+            model.gradient_chunk_elements = chunk_elements
+        check = RolloutValuesCheck()
+        model.learn(400, callback=check)
+        return model, check
+
+    whole, whole_check = trained(None)
+    chunked, chunked_check = trained(29)
+    assert whole._n_updates == chunked._n_updates >= 3
+    assert not whole._rollout_values and max(whole_check.recorded) == 0  # one chunk: the values come with the log-probs
+    assert chunked._rollout_values and chunked_check.recorded[0] == 0 and min(chunked_check.recorded[1:]) > 0
+    for key, value in whole.policy.state_dict().items():
+        th.testing.assert_close(chunked.policy.state_dict()[key], value, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("n_envs", [1, 4])
 @pytest.mark.parametrize("total_timesteps", [64, 200])
 def test_learn_stops_at_total_timesteps(n_envs, total_timesteps):

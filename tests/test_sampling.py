@@ -8,7 +8,7 @@ from gymnasium import spaces
 from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, SimpleMultiObsEnv
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.common.sampling import sample_actions
+from sb3_reinforce.common.sampling import sample_actions, sample_actions_and_values
 
 
 class SpaceEnv(gym.Env):
@@ -84,3 +84,33 @@ def test_categorical_frequencies_match_the_probabilities():
         counts = np.bincount(sample_actions(model.policy, obs).numpy(), minlength=3) / 20_000
     sigma = np.sqrt(probs * (1 - probs) / 20_000)
     assert np.all(np.abs(counts - probs) < 4 * sigma)
+
+
+@pytest.mark.parametrize(
+    ("policy", "kwargs"),
+    [
+        ("CnnPolicy", {}),
+        ("CnnPolicy", dict(policy_kwargs=dict(net_arch=[8], share_features_extractor=False))),
+        ("MlpPolicy", dict(use_sde=True)),
+    ],
+    ids=["Cnn-shared", "Cnn-separate", "Mlp-gSDE"],
+)
+def test_actions_and_values_in_one_pass(policy, kwargs):
+    # The same actions as sample_actions (same random numbers) and the policy's own value estimates.
+    if policy == "CnnPolicy":
+        env = FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=True)
+        obs = np.random.default_rng(0).integers(0, 256, (64, 1, 36, 36), dtype=np.uint8)
+    else:
+        env = SpaceEnv(spaces.Box(-1.0, 1.0, (2,), np.float32))
+        obs = np.random.default_rng(0).uniform(-1, 1, (64, 5)).astype(np.float32)
+    model = REINFORCE(policy, env, device="cpu", seed=0, **kwargs)
+    obs_tensor, _ = model.policy.obs_to_tensor(obs)
+    with th.inference_mode():
+        th.manual_seed(3)
+        actions, values = sample_actions_and_values(model.policy, obs_tensor)
+        th.manual_seed(3)
+        expected_actions = sample_actions(model.policy, obs_tensor)
+        expected_values = model.policy.predict_values(obs_tensor).flatten()
+    assert th.equal(actions, expected_actions)
+    assert values.shape == (64,)
+    th.testing.assert_close(values, expected_values)

@@ -26,12 +26,16 @@ class EpisodicRolloutBufferSamples(NamedTuple):
     observations: th.Tensor
     actions: th.Tensor
     returns: th.Tensor
+    # Value estimates made during the rollout with the weights of this update; NaN where there is none
+    # (not recorded, or recorded before the previous update, for an episode carried over from an earlier rollout).
+    values: th.Tensor
 
 
 class DictEpisodicRolloutBufferSamples(NamedTuple):
     observations: TensorDict
     actions: th.Tensor
     returns: th.Tensor
+    values: th.Tensor
 
 
 class EpisodeTooLongError(RuntimeError):
@@ -82,6 +86,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
     observations: np.ndarray
     actions: np.ndarray
     returns: np.ndarray
+    values: np.ndarray
 
     def __init__(
         self,
@@ -110,6 +115,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
         self.observations = self._empty_obs()  # type: ignore[assignment]
         self.actions = np.zeros((0, self.action_dim), dtype=np.float32)
         self.returns = np.zeros(0, dtype=np.float32)
+        self.values = np.zeros(0, dtype=np.float32)
         self.n_batch_episodes = 0
         # Transitions of the batch collected during earlier rollouts (episodes that spanned an update): the
         # off-policy share that finishing running episodes instead of dropping them costs.
@@ -119,6 +125,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
             self._step_actions: list[np.ndarray] = []
             self._step_rewards: list[np.ndarray] = []
             self._step_dones: list[np.ndarray] = []
+            self._step_values: list[np.ndarray | None] = []
             # Per env, the steps of its running episode that were collected before the last finalize().
             self._tails: list[dict[str, Any]] = [self._empty_tail() for _ in range(self.n_envs)]
             self._episode_lengths = np.zeros(self.n_envs, dtype=np.int64)
@@ -126,7 +133,9 @@ class EpisodicRolloutBuffer(BaseBuffer):
             self.n_complete_episodes = 0
             self.n_complete_transitions = 0
 
-    def add(self, obs: ObsArray, action: np.ndarray, reward: np.ndarray, done: np.ndarray) -> None:
+    def add(
+        self, obs: ObsArray, action: np.ndarray, reward: np.ndarray, done: np.ndarray, value: np.ndarray | None = None
+    ) -> None:
         """
         Append one step of every env.
 
@@ -134,6 +143,9 @@ class EpisodicRolloutBuffer(BaseBuffer):
         :param action: Actions, shape ``(n_envs, action_dim)``
         :param reward: Rewards, shape ``(n_envs,)``
         :param done: Whether the step ended the env's episode (terminated or truncated), shape ``(n_envs,)``
+        :param value: Optional value estimates of ``obs`` by the current weights, shape ``(n_envs,)``: kept for the
+            batch of the next :meth:`finalize` only (an episode carried past it gets NaN for these steps, since the
+            update that follows changes the weights)
         """
         # VecEnv wrappers may hand out the same array object at every step: keep our own copy.
         self._step_obs.append(self._copy_obs(obs))
@@ -141,6 +153,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
         self._step_rewards.append(np.array(reward, dtype=np.float64).reshape(self.n_envs))
         done = np.array(done, dtype=bool).reshape(self.n_envs)
         self._step_dones.append(done)
+        self._step_values.append(None if value is None else np.array(value, dtype=np.float32).reshape(self.n_envs))
 
         self._episode_lengths += 1
         if done.any():
@@ -171,21 +184,26 @@ class EpisodicRolloutBuffer(BaseBuffer):
         actions = np.stack(self._step_actions)
         rewards = np.stack(self._step_rewards)
         dones = np.stack(self._step_dones)
-        self._step_obs, self._step_actions, self._step_rewards, self._step_dones = [], [], [], []
+        nan_values = np.full(self.n_envs, np.nan, dtype=np.float32)
+        values = np.stack([nan_values if value is None else value for value in self._step_values])
+        self._step_obs, self._step_actions, self._step_rewards, self._step_dones, self._step_values = [], [], [], [], []
 
-        batch_obs, batch_actions, batch_returns = [], [], []
+        batch_obs, batch_actions, batch_returns, batch_values = [], [], [], []
         for env_idx in range(self.n_envs):
             tail = self._tails[env_idx]
             env_obs = self._concat_obs([tail["obs"], self._index_obs(obs, (slice(None), env_idx))])
             env_actions = np.concatenate([tail["actions"], actions[:, env_idx]])
             env_rewards = np.concatenate([tail["rewards"], rewards[:, env_idx]])
             env_dones = np.concatenate([np.zeros(len(tail["rewards"]), dtype=bool), dones[:, env_idx]])
+            # The tail was collected before the last update: its values (if any) came from other weights.
+            env_values = np.concatenate([np.full(len(tail["rewards"]), np.nan, dtype=np.float32), values[:, env_idx]])
             ends = np.flatnonzero(env_dones)
             cut = int(ends[-1]) + 1 if len(ends) > 0 else 0
             if cut > 0:
                 batch_obs.append(self._index_obs(env_obs, slice(0, cut)))
                 batch_actions.append(env_actions[:cut])
                 batch_returns.append(discounted_returns(env_rewards[:cut], env_dones[:cut], self.gamma))
+                batch_values.append(env_values[:cut])
                 self.n_batch_episodes += len(ends)
                 self.n_batch_carried += min(len(tail["rewards"]), cut)
             self._tails[env_idx] = {
@@ -198,6 +216,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
             self.observations = self._concat_obs([self.observations, *batch_obs])  # type: ignore[assignment]
             self.actions = np.concatenate([self.actions, *batch_actions])
             self.returns = np.concatenate([self.returns, *batch_returns]).astype(np.float32)
+            self.values = np.concatenate([self.values, *batch_values])
         self.pos = len(self.returns)
         self.full = False
         self.n_complete_episodes = 0
@@ -233,6 +252,7 @@ class EpisodicRolloutBuffer(BaseBuffer):
             observations=self.to_torch(self.observations[batch_inds]),
             actions=self.to_torch(self.actions[batch_inds]),
             returns=self.to_torch(self.returns[batch_inds]),
+            values=self.to_torch(self.values[batch_inds]),
         )
 
     # Observation storage; the Dict variant overrides these five.
@@ -299,6 +319,7 @@ class DictEpisodicRolloutBuffer(EpisodicRolloutBuffer):
             observations={key: self.to_torch(obs[batch_inds]) for key, obs in self.observations.items()},
             actions=self.to_torch(self.actions[batch_inds]),
             returns=self.to_torch(self.returns[batch_inds]),
+            values=self.to_torch(self.values[batch_inds]),
         )
 
     def _empty_obs(self) -> dict[str, np.ndarray]:

@@ -48,20 +48,46 @@ def sample_actions(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
     :param obs: A batch of observations, already a tensor (or a dict of tensors) on the policy's device
     :return: The actions, shaped as SB3's ``get_actions()`` returns them
     """
+    return _sample(policy, obs, with_values=False)[0]
+
+
+def sample_actions_and_values(policy: ActorCriticPolicy, obs: PyTorchObs) -> tuple[th.Tensor, th.Tensor]:
+    """
+    :func:`sample_actions`, plus the value estimates ``policy.predict_values(obs)`` (flattened) from the same pass
+    through a shared features extractor: for images, the value costs a linear layer rather than a second pass
+    through the CNN.
+
+    :param policy: An SB3 actor-critic policy
+    :param obs: A batch of observations, already a tensor (or a dict of tensors) on the policy's device
+    :return: The actions (as :func:`sample_actions` returns them) and the values, shape ``(n,)``
+    """
+    actions, values = _sample(policy, obs, with_values=True)
+    assert values is not None
+    return actions, values
+
+
+def _sample(policy: ActorCriticPolicy, obs: PyTorchObs, with_values: bool) -> tuple[th.Tensor, th.Tensor | None]:
     action_dist = policy.action_dist
     if not isinstance(
         action_dist, CategoricalDistribution | MultiCategoricalDistribution | BernoulliDistribution | DiagGaussianDistribution
     ):
         # gSDE: the exploration noise matrix lives in the distribution object.
-        return policy.get_distribution(obs).get_actions()
+        return policy.get_distribution(obs).get_actions(), policy.predict_values(obs).flatten() if with_values else None
 
-    features = policy.pi_features_extractor(preprocess_obs(obs, policy.observation_space, policy.normalize_images))
+    preprocessed = preprocess_obs(obs, policy.observation_space, policy.normalize_images)
+    features = policy.pi_features_extractor(preprocessed)
+    values = None
+    if with_values:
+        vf_features = features if policy.share_features_extractor else policy.vf_features_extractor(preprocessed)
+        values = policy.value_net(policy.mlp_extractor.forward_critic(vf_features)).flatten()
+
     output = policy.action_net(policy.mlp_extractor.forward_actor(features))
     if isinstance(action_dist, CategoricalDistribution):
-        return _gumbel_max(output)
+        return _gumbel_max(output), values
     if isinstance(action_dist, MultiCategoricalDistribution):
-        return th.stack([_gumbel_max(logits) for logits in th.split(output, list(action_dist.action_dims), dim=1)], dim=1)
+        actions = th.stack([_gumbel_max(logits) for logits in th.split(output, list(action_dist.action_dims), dim=1)], dim=1)
+        return actions, values
     if isinstance(action_dist, BernoulliDistribution):
-        return th.bernoulli(th.sigmoid(output))
+        return th.bernoulli(th.sigmoid(output)), values
     # DiagGaussian: the same torch.normal call as Normal(mean, std).sample()
-    return th.normal(output, policy.log_std.exp().expand_as(output))
+    return th.normal(output, policy.log_std.exp().expand_as(output)), values

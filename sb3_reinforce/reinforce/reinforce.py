@@ -13,14 +13,14 @@ from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
-from stable_baselines3.common.preprocessing import get_flattened_obs_dim
+from stable_baselines3.common.preprocessing import get_flattened_obs_dim, is_image_space
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodicRolloutBuffer
-from sb3_reinforce.common.sampling import sample_actions
+from sb3_reinforce.common.sampling import sample_actions, sample_actions_and_values
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
@@ -182,6 +182,8 @@ class REINFORCE(OnPolicyAlgorithm):
         self.baseline = baseline
         self.normalize_advantage = normalize_advantage
         self.max_episode_length = max_episode_length
+        # Whether rollouts also record the value baseline (see train()): for images, or once an update needed several chunks.
+        self._rollout_values = False
 
         if _init_setup_model:
             self._setup_model()
@@ -195,6 +197,9 @@ class REINFORCE(OnPolicyAlgorithm):
             )
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
+        # Images: a batch of episodes seldom fits in one chunk, and the rollout's values cost a linear layer on the shared
+        # CNN features, where recomputing them at update time costs another pass through the CNN.
+        self._rollout_values = self._rollout_values or (self.baseline == "value" and _has_image(self.observation_space))
 
         if self.rollout_buffer_class is None:
             if isinstance(self.observation_space, spaces.Dict):
@@ -253,9 +258,14 @@ class REINFORCE(OnPolicyAlgorithm):
             _check_finite("observation", self._last_obs, self.num_timesteps)  # type: ignore[arg-type]
             with th.inference_mode():
                 obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                # Only the sampled action is needed: log-probabilities and the value baseline are computed at training
-                # time, with the current weights.
-                actions = sample_actions(self.policy, obs_tensor).cpu().numpy()
+                # Only the sampled action is needed (and the value baseline, where recorded: see train()); the
+                # log-probabilities are computed at training time, with the current weights.
+                values = None
+                if self._rollout_values:
+                    actions_tensor, values_tensor = sample_actions_and_values(self.policy, obs_tensor)
+                    actions, values = actions_tensor.cpu().numpy(), values_tensor.cpu().numpy()
+                else:
+                    actions = sample_actions(self.policy, obs_tensor).cpu().numpy()
 
             clipped_actions = actions
             if isinstance(self.action_space, spaces.Box):
@@ -272,7 +282,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
             # Recorded before the callback (SB3 records after it): a callback that stops training must not lose this
             # step, or an episode continued by learn(reset_num_timesteps=False) would miss it, and maybe its end.
-            rollout_buffer.add(self._last_obs, actions, rewards, dones)  # type: ignore[arg-type]
+            rollout_buffer.add(self._last_obs, actions, rewards, dones, values)  # type: ignore[arg-type]
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
             self._update_info_buffer(infos, dones)
@@ -329,13 +339,18 @@ class REINFORCE(OnPolicyAlgorithm):
                 elif self.baseline == "none":
                     baseline = th.zeros_like(returns)
                 elif len(chunks) > 1:
+                    # The rollout's values were made with these very weights (as A2C's are): only the steps of episodes
+                    # carried over from an earlier rollout (or of a rollout that did not record them) go through the
+                    # network again. For images, that saves a whole forward pass over the batch.
+                    baseline = rollout_data.values.clone()
+                    missing = th.isnan(baseline).nonzero().flatten()
                     with th.no_grad():
-                        baseline = th.cat(
-                            [
-                                self.policy.predict_values(_obs_slice(rollout_data.observations, chunk)).flatten()
-                                for chunk in chunks
-                            ]
-                        )
+                        for start in range(0, len(missing), chunk_size):
+                            index = missing[start : start + chunk_size]
+                            baseline[index] = self.policy.predict_values(
+                                _obs_slice(rollout_data.observations, index)
+                            ).flatten()
+                    self._rollout_values = True
                 advantages = None if baseline is None else self._advantages(returns, baseline)
 
                 # One gradient step for the whole (mini)batch; big batches of images go through the network in chunks
@@ -514,6 +529,12 @@ def _umask() -> int:
     return mask
 
 
+def _has_image(space: spaces.Space) -> bool:
+    if isinstance(space, spaces.Dict):
+        return any(_has_image(subspace) for subspace in space.spaces.values())
+    return is_image_space(space, check_channels=False)
+
+
 def _input_elements(space: spaces.Space) -> int:
     """Numbers one observation puts through the network (one-hot for discrete spaces): what a chunk's memory scales with."""
     if isinstance(space, spaces.Dict):
@@ -521,7 +542,7 @@ def _input_elements(space: spaces.Space) -> int:
     return max(1, get_flattened_obs_dim(space))
 
 
-def _obs_slice(observations: th.Tensor | dict[str, th.Tensor], index: slice) -> th.Tensor | dict[str, th.Tensor]:
+def _obs_slice(observations: th.Tensor | dict[str, th.Tensor], index: slice | th.Tensor) -> th.Tensor | dict[str, th.Tensor]:
     if isinstance(observations, dict):
         return {key: value[index] for key, value in observations.items()}
     return observations[index]
