@@ -28,7 +28,7 @@ import gymnasium as gym
 import rl_zoo3
 import torch as th
 import yaml
-from rl_zoo3.utils import linear_schedule
+from rl_zoo3.utils import StoreDict, linear_schedule
 from stable_baselines3 import A2C
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_atari_env
@@ -75,12 +75,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument(
+        "--reinforce-params", nargs="+", action=StoreDict, default={}, help="override REINFORCE's settings (key:value)"
+    )
     args = parser.parse_args()
 
     gym.register_envs(ale_py)
     if args.threads:
         th.set_num_threads(args.threads)
-    algos = {"REINFORCE": (REINFORCE, atari_settings(OURS)), "A2C (zoo)": (A2C, atari_settings(ZOO_A2C))}
+    algos = {
+        "REINFORCE": (REINFORCE, {**atari_settings(OURS), **args.reinforce_params}),
+        "A2C (zoo)": (A2C, atari_settings(ZOO_A2C)),
+    }
     rates: dict[str, list[float]] = {name: [] for name in algos}
     for repeat in range(args.repeats):
         for name, (algo_class, settings) in algos.items():

