@@ -88,9 +88,11 @@ class ReinforceExperimentManager(ExperimentManager):
         """
         One torch thread for REINFORCE's MLP policies unless ``--num-threads`` says otherwise.
 
-        Their rollouts run one small forward pass per step, where torch's default (one thread per core) mostly costs
-        synchronisation: on a busy 2-core machine the CartPole entry trained 16x faster on one thread, Pixelcopter's
-        8x (docs/zoo.md). ``CnnPolicy`` keeps torch's default, which its convolutions use (benchmarks/atari_throughput.py).
+        Their rollouts run one small forward pass per step, which a second thread does not speed up: on 2 cores, one
+        thread trained the CartPole and Pixelcopter entries from 16% faster to 8% slower than two, idle or with other
+        processes busy, and torch's thread pool is one more thing to contend for on a shared machine.
+        ``CnnPolicy`` keeps torch's default, which its convolutions use: 1.1x faster on 2 idle cores, though 0.5x when
+        another process keeps a core busy (docs/throughput.md, "Threads").
         """
         if self.algo != ALGO_NAME or getattr(self.args, "num_threads", -1) > 0 or hyperparams.get("policy") == "CnnPolicy":
             return
