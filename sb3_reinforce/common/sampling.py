@@ -11,7 +11,9 @@ builds a ``torch.distributions`` object at every step (argument validation, logi
 - categorical actions (``Discrete``, ``MultiDiscrete``) with the Gumbel-max trick, ``argmax(logits - log(E))`` with
   ``E ~ Exp(1)``: one noise op and one argmax. ``torch.multinomial`` draws a single sample on the CPU the same way
   (one ``exponential_`` draw per category, then ``argmax(probs / E)``), so for a given seed the actions are the ones
-  SB3's path samples (checked on 200,000 draws: ``tests/test_sampling.py``), only several times cheaper;
+  SB3's path samples (checked on 200,000 draws: ``tests/test_sampling.py``), only several times cheaper. The two
+  comparisons round differently, so when two categories are within a rounding error of each other the choice can
+  differ: rare (a Pixelcopter run kept identical evaluations for its first 3.2M steps), but a run then diverges;
 - Gaussian (``Box``) and Bernoulli (``MultiBinary``) actions with the very calls ``torch.distributions`` makes
   (``torch.normal``, ``torch.bernoulli``);
 - gSDE (``use_sde=True``) through SB3's own distribution, which holds the exploration noise matrix.
