@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import ale_py
 import gymnasium as gym
@@ -24,30 +23,25 @@ import numpy as np
 from ale_py.vector_env import AtariVectorEnv
 from stable_baselines3.common.env_util import make_atari_env
 from stable_baselines3.common.vec_env import VecFrameStack
+from throughput import step_rates
 
 
 def sb3_pipeline(n_envs: int, steps: int, seed: int) -> tuple[float, float]:
     env = VecFrameStack(make_atari_env("PongNoFrameskip-v4", n_envs=n_envs, seed=seed), n_stack=4)
     actions = np.random.default_rng(seed).integers(0, env.action_space.n, (steps // n_envs, n_envs))  # type: ignore[attr-defined]
     env.reset()
-    wall, cpu = time.perf_counter(), time.process_time()
-    for action in actions:
-        env.step(action)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rates = step_rates(env.step, actions, n_envs)
     env.close()
-    return len(actions) * n_envs / wall, len(actions) * n_envs / cpu
+    return rates
 
 
 def ale_pipeline(n_envs: int, steps: int, seed: int, threads: int) -> tuple[float, float]:
     env = AtariVectorEnv("pong", n_envs, num_threads=threads, episodic_life=True, autoreset_mode="SameStep")
     actions = np.random.default_rng(seed).integers(0, env.single_action_space.n, (steps // n_envs, n_envs))
     env.reset(seed=seed)
-    wall, cpu = time.perf_counter(), time.process_time()
-    for action in actions:
-        env.step(action)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rates = step_rates(env.step, actions, n_envs)
     env.close()
-    return len(actions) * n_envs / wall, len(actions) * n_envs / cpu
+    return rates
 
 
 def main() -> None:

@@ -85,12 +85,18 @@ def raw_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] | 
         n_steps = steps // env.num_envs
         actions = [np.array([env.action_space.sample() for _ in range(env.num_envs)]) for _ in range(n_steps)]
         env.reset()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for action in actions:
-            env.step(action)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        rates = step_rates(env.step, actions, env.num_envs)
         env.close()
-    return n_steps * env.num_envs / wall, n_steps * env.num_envs / cpu
+    return rates
+
+
+def step_rates(step: Any, actions: Any, n_envs: int) -> tuple[float, float]:
+    """:return: Env steps per wall-clock second and per CPU-second of calling ``step`` on each batch of ``actions``"""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for action in actions:
+        step(action)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return len(actions) * n_envs / wall, len(actions) * n_envs / cpu
 
 
 def _spin() -> None:

@@ -76,14 +76,16 @@ def _sample(policy: ActorCriticPolicy, obs: PyTorchObs, with_values: bool) -> tu
         # gSDE: the exploration noise matrix lives in the distribution object.
         return policy.get_distribution(obs).get_actions(), policy.predict_values(obs).flatten() if with_values else None
 
-    preprocessed = preprocess_obs(obs, policy.observation_space, policy.normalize_images)
-    features = policy.pi_features_extractor(preprocessed)
     values = None
     if with_values:
-        vf_features = features if policy.share_features_extractor else policy.vf_features_extractor(preprocessed)
+        # SB3's own split: one features tensor when the extractor is shared, else (actor's, critic's).
+        features = policy.extract_features(obs)
+        pi_features, vf_features = (features, features) if isinstance(features, th.Tensor) else features
         values = policy.value_net(policy.mlp_extractor.forward_critic(vf_features)).flatten()
+    else:
+        pi_features = policy.pi_features_extractor(preprocess_obs(obs, policy.observation_space, policy.normalize_images))
 
-    output = policy.action_net(policy.mlp_extractor.forward_actor(features))
+    output = policy.action_net(policy.mlp_extractor.forward_actor(pi_features))
     if isinstance(action_dist, CategoricalDistribution):
         return _gumbel_max(output), values
     if isinstance(action_dist, MultiCategoricalDistribution):
