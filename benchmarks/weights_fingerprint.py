@@ -8,10 +8,10 @@ SHA-256 of the final parameters. Run it with two versions of the code and compar
     PYTHONPATH=<worktree of an earlier commit> python benchmarks/weights_fingerprint.py
 
 Identical fingerprints mean identical weights, hence the same sampled actions (the rollout's sampling) and the same
-updates. The image configuration is expected to differ: the value baseline for images comes from the rollout's pass and
-updates go through the CNN in smaller chunks, the same update summed in another order, whose rounding differences Adam
-turns into steps of up to the learning rate where a gradient is near 0 (with SGD the updates agree to 1e-5:
-``tests/test_run.py::test_chunked_value_baseline_reuses_rollout_values``).
+updates. The image configuration's batches fit in one chunk; where a batch of images needs several, the value baseline
+now comes from the rollout's pass and the chunks are smaller, the same update summed in another order: equal up to
+rounding, which Adam can turn into steps of up to the learning rate where a gradient is near 0 (with SGD the updates
+agree to 1e-5: ``tests/test_run.py::test_chunked_value_baseline_reuses_rollout_values``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def limited(env: gym.Env, steps: int) -> gym.Env:
     return gym.wrappers.TimeLimit(env, steps)
 
 
+def image_env() -> gym.Env:
+    # FakeImageEnv draws its observations from its observation space, which reset(seed=...) does not seed.
+    env = FakeImageEnv(screen_height=36, screen_width=36, n_channels=1)
+    env.observation_space.seed(0)
+    return env
+
+
 CONFIGS = {
     "CartPole Discrete, baseline none": ("MlpPolicy", lambda: make_vec_env("CartPole-v1", n_envs=8, seed=0), {}),
     "CartPole Discrete, baseline mean": (
@@ -70,7 +77,7 @@ CONFIGS = {
     ),
     "CnnPolicy image, baseline value": (
         "CnnPolicy",
-        lambda: make_vec_env(lambda: FakeImageEnv(screen_height=36, screen_width=36, n_channels=1), n_envs=2, seed=0),
+        lambda: make_vec_env(image_env, n_envs=2, seed=0),
         {"baseline": "value", "policy_kwargs": {"features_extractor_kwargs": {"features_dim": 16}}},
     ),
 }
