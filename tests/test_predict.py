@@ -3,8 +3,11 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.envs import FakeImageEnv, SimpleMultiObsEnv
 from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_reinforce import REINFORCE
@@ -71,3 +74,72 @@ def test_subclassed_spaces():
     model.learn(20)
     obs, _ = env.reset()
     env.step(model.predict(obs)[0])
+
+
+class ActionSpaceEnv(gym.Env):
+    """Observations of shape (5,), any action space."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (5,), np.float32)
+
+    def __init__(self, action_space: spaces.Space):
+        self.action_space = action_space
+
+    def reset(self, *, seed=None, options=None):
+        return np.zeros(5, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(5, dtype=np.float32), 0.0, True, False, {}
+
+
+@pytest.mark.parametrize(
+    ("action_space", "kwargs"),
+    [
+        (spaces.Discrete(5), {}),
+        (spaces.MultiDiscrete([3, 4, 2]), {}),
+        (spaces.MultiBinary(4), {}),
+        (spaces.Box(-1.0, 1.0, (2, 3), np.float32), {}),
+        (spaces.Box(-1.0, 1.0, (2,), np.float32), dict(use_sde=True)),
+        (spaces.Box(-2.0, 3.0, (2,), np.float32), dict(use_sde=True, policy_kwargs=dict(net_arch=[8], squash_output=True))),
+    ],
+    ids=["Discrete", "MultiDiscrete", "MultiBinary", "Box-2x3", "Box-gSDE", "Box-gSDE-squashed"],
+)
+@pytest.mark.parametrize("deterministic", [True, False])
+@pytest.mark.parametrize("batch", [None, 300])
+def test_predict_returns_what_sb3_predict_returns(action_space, kwargs, deterministic, batch):
+    # REINFORCE.predict skips SB3's distribution objects: same actions (sampled ones from the same random numbers),
+    # same dtype and shape, with one observation or a batch.
+    kwargs = {"policy_kwargs": SMALL_NET, **kwargs}
+    model = REINFORCE("MlpPolicy", ActionSpaceEnv(action_space), device="cpu", seed=0, **kwargs)
+    with th.no_grad():
+        model.policy.action_net.weight.mul_(20.0)  # far from uniform, so that a wrong order or scale would show
+    shape = (5,) if batch is None else (batch, 5)
+    obs = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+    th.manual_seed(1)
+    ours, _ = model.predict(obs, deterministic=deterministic)
+    th.manual_seed(1)
+    expected, _ = OnPolicyAlgorithm.predict(model, obs, deterministic=deterministic)
+    assert ours.dtype == expected.dtype and ours.shape == expected.shape
+    np.testing.assert_array_equal(ours, expected)
+
+
+def test_predict_switches_the_policy_to_eval_mode():
+    model = REINFORCE("MlpPolicy", "CartPole-v1", policy_kwargs=SMALL_NET, device="cpu")
+    model.policy.set_training_mode(True)
+    model.predict(np.zeros(4, dtype=np.float32))
+    assert not model.policy.training
+
+
+@pytest.mark.parametrize("policy", ["CnnPolicy", "MultiInputPolicy"])
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_predict_images_and_dicts_as_sb3(policy, deterministic):
+    if policy == "CnnPolicy":  # channel-last images: predict() transposes them as SB3 does
+        env = FakeImageEnv(screen_height=36, screen_width=36, n_channels=3, discrete=True)
+    else:
+        env = gym.wrappers.TimeLimit(SimpleMultiObsEnv(random_start=True), 20)
+    model = REINFORCE(policy, env, policy_kwargs=SMALL_NET, device="cpu", seed=0)
+    obs = model.get_env().reset()
+    th.manual_seed(2)
+    ours, _ = model.predict(obs, deterministic=deterministic)
+    th.manual_seed(2)
+    expected, _ = OnPolicyAlgorithm.predict(model, obs, deterministic=deterministic)
+    np.testing.assert_array_equal(ours, expected)

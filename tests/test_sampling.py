@@ -8,7 +8,7 @@ from gymnasium import spaces
 from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, SimpleMultiObsEnv
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.common.sampling import sample_actions, sample_actions_and_values
+from sb3_reinforce.common.sampling import _actor_output, _plain_actor_layers, sample_actions, sample_actions_and_values
 
 
 class SpaceEnv(gym.Env):
@@ -114,3 +114,41 @@ def test_actions_and_values_in_one_pass(policy, kwargs):
     assert th.equal(actions, expected_actions)
     assert values.shape == (64,)
     th.testing.assert_close(values, expected_values)
+
+
+class BoxObsEnv(gym.Env):
+    """Observations of shape (2, 3): the flattening of SB3's FlattenExtractor matters."""
+
+    observation_space = spaces.Box(-1.0, 1.0, (2, 3), np.float32)
+    action_space = spaces.Discrete(3)
+
+    def reset(self, *, seed=None, options=None):
+        return np.zeros((2, 3), dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros((2, 3), dtype=np.float32), 0.0, True, False, {}
+
+
+@pytest.mark.parametrize("activation_fn", [th.nn.Tanh, th.nn.ReLU, th.nn.ELU])
+def test_plain_mlps_run_without_module_calls_and_give_the_same_numbers(activation_fn):
+    model = REINFORCE("MlpPolicy", BoxObsEnv(), policy_kwargs=dict(net_arch=[16, 16], activation_fn=activation_fn), seed=0)
+    policy = model.policy
+    obs = th.as_tensor(np.random.default_rng(0).uniform(-1, 1, (64, 2, 3)), dtype=th.float32)
+    layers = _plain_actor_layers(policy)
+    assert (layers is None) == (activation_fn is th.nn.ELU)  # only the activations it knows run as functions
+    with th.inference_mode():
+        expected = policy.action_net(policy.mlp_extractor.forward_actor(policy.extract_features(obs)))
+        assert th.equal(_actor_output(policy, obs), expected)
+
+
+def test_modules_with_hooks_are_called():
+    model = REINFORCE("MlpPolicy", BoxObsEnv(), policy_kwargs=dict(net_arch=[16]), seed=0)
+    calls = []
+    handle = model.policy.mlp_extractor.policy_net[0].register_forward_hook(lambda *args: calls.append(1))
+    assert _plain_actor_layers(model.policy) is None
+    model.predict(np.zeros((2, 3), dtype=np.float32), deterministic=True)
+    assert calls == [1]
+    handle.remove()
+    with th.nn.modules.module.register_module_forward_hook(lambda *args: calls.append(2)):
+        assert _plain_actor_layers(model.policy) is None
+    assert _plain_actor_layers(model.policy) is not None
