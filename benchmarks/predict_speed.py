@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 
 import torch as th
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -53,8 +54,8 @@ def main() -> None:
         for deterministic in (True, False):
             ours, sb3 = [], []
             for _ in range(args.repeats):
-                sb3.append(per_call_us(lambda: BaseAlgorithm.predict(model, obs, deterministic=deterministic), args.calls))
-                ours.append(per_call_us(lambda: model.predict(obs, deterministic=deterministic), args.calls))
+                sb3.append(per_call_us(partial(BaseAlgorithm.predict, model, obs, deterministic=deterministic), args.calls))
+                ours.append(per_call_us(partial(model.predict, obs, deterministic=deterministic), args.calls))
             kind = "deterministic" if deterministic else "sampled"
             sb3_us, ours_us = statistics.median(sb3), statistics.median(ours)
             print(f"| {env_id} | {kind} | {sb3_us:.0f} | {ours_us:.0f} | {sb3_us / ours_us:.1f}x |", flush=True)
