@@ -523,7 +523,7 @@ class REINFORCE(OnPolicyAlgorithm):
         obs_tensor, vectorized_env = policy.obs_to_tensor(observation)
         with th.inference_mode():
             actions_tensor = predict_actions(policy, obs_tensor, deterministic)
-        actions = actions_tensor.cpu().numpy().reshape((-1, *self.action_space.shape))  # type: ignore[misc]
+        actions = actions_tensor.cpu().numpy().reshape((-1, *self.action_space.shape))  # type: ignore[misc, arg-type]
         if isinstance(self.action_space, spaces.Box):
             if policy.squash_output:
                 actions = policy.unscale_action(actions)
