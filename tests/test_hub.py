@@ -30,7 +30,7 @@ import yaml
 from gymnasium import spaces
 from hub_server import FakeHub  # tests/ is on sys.path (pytest rootdir-less test modules)
 from huggingface_hub import ModelCard, constants, get_token, hf_hub_download
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack, VecNormalize
 
 from sb3_reinforce import REINFORCE
 from sb3_reinforce.hub import (
@@ -284,6 +284,40 @@ def test_round_trip_keeps_deterministic_actions(hub, tmp_path, policy, observati
         assert loaded.n_envs == (n_envs if env is None and not normalize else 1), "as SB3's load: the env's count"
         assert (loaded.get_vec_normalize_env() is not None) == normalize, "the statistics come with and without env="
         np.testing.assert_array_equal(_actions(loaded, raw_obs, loaded.get_vec_normalize_env()), expected)
+
+
+@pytest.mark.parametrize("trust_remote_code", [False, True])
+def test_round_trip_of_a_frame_stacked_agent(hub, tmp_path, trust_remote_code):
+    # As the zoo trains Pixelcopter: VecFrameStack over VecNormalize, 8 envs. Loaded without env=, or with a plain env,
+    # the agent gets that stack back and acts as before.
+    env_id, n_stack = "HubToy-vector-Discrete-v0", 3
+    venv = VecFrameStack(VecNormalize(DummyVecEnv([lambda: gym.make(env_id)] * 8)), n_stack)
+    model = REINFORCE("MlpPolicy", venv, n_steps=16, policy_kwargs=_POLICY_KWARGS["MlpPolicy"], seed=0).learn(16 * 8)
+    repo_id = f"tester/frame-stacked-{trust_remote_code}"
+    hyperparams = {"policy": "MlpPolicy", "normalize": True, "frame_stack": n_stack}
+    package_to_hub(
+        model,
+        "agent",
+        env_id,
+        venv,
+        repo_id,
+        n_eval_episodes=1,
+        video_length=0,
+        local_dir=tmp_path / "p",
+        hyperparams=hyperparams,
+        verbose=0,
+    )
+    raw_obs = _obs_batch(gym.make(env_id).observation_space, 8)
+    stacked = np.repeat(venv.venv.normalize_obs(raw_obs), n_stack, axis=1)  # a stack of n_stack copies of each
+    expected = _actions(model, stacked)
+    for env in (None, gym.make(env_id)):
+        loaded = load_from_hub(repo_id, env=env, cache_dir=tmp_path / "cache", trust_remote_code=trust_remote_code)
+        loaded_env = loaded.get_env()
+        assert isinstance(loaded_env, VecFrameStack) and loaded_env.observation_space == model.observation_space
+        normalize = loaded.get_vec_normalize_env()
+        assert normalize is not None
+        np.testing.assert_array_equal(_actions(loaded, np.repeat(normalize.normalize_obs(raw_obs), n_stack, axis=1)), expected)
+        assert loaded_env.reset().shape == (1, *model.observation_space.shape)
 
 
 def test_round_trip_keeps_the_model(hub, pushed, trained_model, tmp_path):

@@ -17,10 +17,10 @@ from huggingface_hub.errors import LocalEntryNotFoundError, RemoteEntryNotFoundE
 from huggingface_hub.utils import validate_repo_id
 from huggingface_sb3 import EnvironmentName, ModelName, ModelRepoId
 from stable_baselines3.common.type_aliases import GymEnv
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
 
 from sb3_reinforce.hub import safe_model
-from sb3_reinforce.hub.errors import HubError, ModelFormatError, UnsafeModelError, hub_errors, is_offline, resolve_endpoint
+from sb3_reinforce.hub.errors import HubError, UnsafeModelError, hub_errors, is_offline, resolve_endpoint
 from sb3_reinforce.hub.package import CONFIG_FILE, LIBRARY_NAME, check_name
 from sb3_reinforce.reinforce import REINFORCE
 from sb3_reinforce.version import __version__
@@ -100,7 +100,10 @@ def load_from_hub(
     """
     Download a REINFORCE agent and load it as ``REINFORCE.load(path, env=env)`` would, unpickling nothing by default.
     With VecNormalize statistics, ``env`` (default: ``gym.make(<env id>)``, if that id is registered and names no
-    module to import) is wrapped in a frozen ``VecNormalize`` with them.
+    module to import) is wrapped in a frozen ``VecNormalize`` with them, then, for an agent trained on stacked
+    observations (rl_zoo3's ``frame_stack`` in ``config.json``, e.g. the Pixelcopter entry), in a ``VecFrameStack``:
+    the env the agent was trained on. Without statistics, ``env`` is attached as it is (stack its frames yourself,
+    as for Atari).
 
     :param repo_id: ``<organization>/<name>``
     :param model_name: Base name of the model files (default: from ``config.json``, else the repository name)
@@ -119,18 +122,24 @@ def load_from_hub(
     """
     options = dict(revision=revision, token=token, endpoint=endpoint, cache_dir=cache_dir)
     repository = _Repository(repo_id, model_name, None, trust_remote_code, **options)
+    stored = repository.config.get("zoo_hyperparams")
+    frame_stack = stored.get("frame_stack") if isinstance(stored, dict) else None
     if repository.sidecar is not None:
         sidecar = safe_model.read_json(repository.sidecar, "a safe REINFORCE model description")
         stats = sidecar.get("vec_normalize") if isinstance(sidecar, dict) else None
         if env is None and stats is not None:
             safe_model.check_vec_normalize(stats, "vec_normalize")  # before any env is made for them
             env = repository.env(trust_remote_code)
-        return safe_model.load_safe_model(repository.get(f"{repository.name}.zip"), repository.sidecar, env=env, device=device)
+        return safe_model.load_safe_model(
+            repository.get(f"{repository.name}.zip"), repository.sidecar, env=env, device=device, frame_stack=frame_stack
+        )
     path, stats = repository.get(f"{repository.name}.zip"), repository.get(safe_model.VEC_NORMALIZE_PKL, required=False)
     if stats is not None:
         env = env if env is not None else repository.env(trust_remote_code)
         env = VecNormalize.load(str(stats), env if isinstance(env, VecEnv) else DummyVecEnv([lambda: env]))  # type: ignore[list-item, return-value]
         env.training, env.norm_reward = False, False
+        if frame_stack is not None:
+            env = VecFrameStack(env, frame_stack)  # trusted: the repository's own files are unpickled anyway
     return REINFORCE.load(path, env=env, device=device)
 
 
@@ -144,9 +153,9 @@ class _SpacesEnv(gym.Env):
 def _zoo_hyperparams(config: dict[str, Any], model: REINFORCE, policy: str, has_stats: bool) -> dict[str, Any]:
     """:return: The rl_zoo3 settings ``enjoy`` needs, checked (rl_zoo3 imports what they name); the others dropped"""
     stored = config["zoo_hyperparams"] if isinstance(config.get("zoo_hyperparams"), dict) else {}
-    frame_stack, limit = stored.get("frame_stack"), gym.spaces.flatdim(model.observation_space)
-    if frame_stack is not None and (type(frame_stack) is not int or not 0 < frame_stack <= limit):
-        raise ModelFormatError(f"config.json zoo_hyperparams.frame_stack={frame_stack!r}: expected 1 to {limit}")
+    frame_stack = stored.get("frame_stack")
+    if frame_stack is not None:
+        safe_model.check_frame_stack(frame_stack, model.observation_space, "config.json zoo_hyperparams.frame_stack")
     wrappers = stored.get("env_wrapper")
     wrappers = wrappers if isinstance(wrappers, list) else [wrappers] if wrappers is not None else []
     if any(wrapper not in SAFE_ENV_WRAPPERS for wrapper in wrappers):

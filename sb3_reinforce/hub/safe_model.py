@@ -27,7 +27,7 @@ from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, NatureCNN
 from stable_baselines3.common.type_aliases import GymEnv
 from stable_baselines3.common.utils import ConstantSchedule
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecFrameStack, VecNormalize
 from torch.overrides import TorchFunctionMode
 
 from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodicRolloutBuffer
@@ -417,12 +417,25 @@ def safe_custom_objects(zip_path: str | Path, sidecar_path: str | Path) -> tuple
     return custom_objects, sidecar
 
 
+def check_frame_stack(value: Any, observation_space: spaces.Space, where: str) -> int:
+    """
+    :return: ``value``, a number of stacked observations (rl_zoo3's ``frame_stack``) for an agent whose observation space
+        is ``observation_space`` (the stacked one): an integer from 1 to its number of elements
+    :raises ModelFormatError: otherwise (a stack is allocated before the agent's space is compared with the env's)
+    """
+    limit = spaces.flatdim(observation_space)
+    if type(value) is not int or not 0 < value <= limit:
+        raise ModelFormatError(f"{where}={value!r}: expected 1 to {limit}")
+    return value
+
+
 def load_safe_model(
     zip_path: str | Path,
     sidecar_path: str | Path | None = None,
     *,
     env: GymEnv | None = None,
     device: th.device | str = "auto",
+    frame_stack: Any = None,
 ) -> REINFORCE:
     """
     Load a model zip through ``REINFORCE.load`` with nothing unpickled (see :func:`safe_custom_objects`).
@@ -432,6 +445,8 @@ def load_safe_model(
     :param env: Environment to attach, with any number of envs (as for SB3's ``load``); when the sidecar holds
         VecNormalize statistics, it is wrapped in a frozen ``VecNormalize`` with them
     :param device: PyTorch device
+    :param frame_stack: With VecNormalize statistics, the number of observations the agent sees at once (rl_zoo3's
+        ``frame_stack``, a ``VecFrameStack`` over the ``VecNormalize``, as the zoo trains), checked
     :return: The model
     """
     zip_path = Path(zip_path)
@@ -440,6 +455,8 @@ def load_safe_model(
         if env is None:
             raise ValueError(f"{zip_path.name} comes with VecNormalize statistics: pass env=... to apply them to")
         env = wrap_vec_normalize(sidecar["vec_normalize"], env if isinstance(env, VecEnv) else DummyVecEnv([lambda: env]))  # type: ignore[list-item, return-value]
+        if frame_stack is not None:
+            env = VecFrameStack(env, check_frame_stack(frame_stack, custom_objects["observation_space"], "frame_stack"))  # type: ignore[arg-type]
     try:
         return REINFORCE.load(zip_path, env=env, device=device, custom_objects=custom_objects)
     except (ValueError, TypeError, KeyError, RuntimeError) as error:  # values the checks leave to SB3 (seed, optimizer...)
