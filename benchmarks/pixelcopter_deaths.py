@@ -40,7 +40,6 @@ def crash_cause(game: PixelcopterEnv) -> str:
     """The class of the crash that just ended ``game``, from its state (the rules of the spec, "One frame, in order")."""
     geo, y = game._geo, game._y
     top = rect_start(y, geo.player_h)
-    bottom = top + geo.player_h
     if y < geo.min_y or y > geo.max_y:
         return "edge"
     for ty in game._overlapping_tys(top):
