@@ -1,4 +1,4 @@
-"""Where trained Pixelcopter agents die: episode lengths and the cause of every crash, for zoo runs.
+"""Where trained Pixelcopter agents die: episode lengths, returns and the cause of every crash, for zoo runs.
 
 For each run folder (``<logs>/reinforce/Pixelcopter-PLE-v0_<id>``, as ``sb3-reinforce train`` writes it), the final
 model plays ``--episodes`` episodes on the zoo's evaluation env (its VecNormalize statistics and frame stack), once with
@@ -9,6 +9,9 @@ one of these classes from the game's state at the crash:
 - ``block``: it touched a gate block (from above or below);
 - ``edge``: it left the band of heights the game allows;
 - ``cap``: no crash, the episode reached the 10,000-step cap.
+
+It also prints the course's score, mean - std of the returns, of each block of 10 consecutive episodes: what 10-episode
+certifications of the same agent would give.
 
 Usage (the table in docs/zoo.md comes from exactly this)::
 
@@ -62,7 +65,9 @@ class CrashCause(gym.Wrapper):
         return obs, float(reward), terminated, truncated, info
 
 
-def play(run_dir: Path, deterministic: bool, episodes: int, seed: int) -> tuple[list[int], collections.Counter[str]]:
+def play(
+    run_dir: Path, deterministic: bool, episodes: int, seed: int
+) -> tuple[list[int], list[float], collections.Counter[str]]:
     stats_path = run_dir / ENV_ID
     hyperparams, _ = get_saved_hyperparams(str(stats_path))
     hyperparams["env_wrapper"] = [f"{__name__}.CrashCause"] if __name__ != "__main__" else ["pixelcopter_deaths.CrashCause"]
@@ -72,18 +77,20 @@ def play(run_dir: Path, deterministic: bool, episodes: int, seed: int) -> tuple[
     model = REINFORCE.load(run_dir / f"{ENV_ID}.zip", device="cpu")
     set_random_seed(seed)
     lengths: list[int] = []
+    returns: list[float] = []
     causes: collections.Counter[str] = collections.Counter()
-    obs, length = env.reset(), 0
+    obs, length, episode_return = env.reset(), 0, 0.0
     while len(lengths) < episodes:
         action, _ = model.predict(obs, deterministic=deterministic)  # type: ignore[arg-type]
-        obs, _, dones, infos = env.step(action)
-        length += 1
+        obs, rewards, dones, infos = env.step(action)
+        length, episode_return = length + 1, episode_return + float(rewards[0])  # raw: no reward normalization at test time
         if dones[0]:
             causes[infos[0]["crash"]] += 1
             lengths.append(length)
-            length = 0
+            returns.append(episode_return)
+            length, episode_return = 0, 0.0
     env.close()
-    return lengths, causes
+    return lengths, returns, causes
 
 
 def main() -> None:
@@ -92,14 +99,22 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=20_000, help="of the evaluation env and of the sampled actions")
     args = parser.parse_args()
-    print("| run | actions | mean length | median length | " + " | ".join(CLASSES) + " |")
-    print("|---|---|---:|---:|" + "---:|" * len(CLASSES))
+    print(
+        "| run | actions | mean length | median length | " + " | ".join(CLASSES) + " | return | mean - std, per 10 episodes |"
+    )
+    print("|---|---|---:|---:|" + "---:|" * len(CLASSES) + "---:|---|")
     for run_dir in args.runs:
         for deterministic in (False, True):
-            lengths, causes = play(run_dir, deterministic, args.episodes, args.seed)
+            lengths, returns, causes = play(run_dir, deterministic, args.episodes, args.seed)
             kind = "deterministic" if deterministic else "sampled"
             counts = " | ".join(str(causes[name]) for name in CLASSES)
-            print(f"| {run_dir} | {kind} | {np.mean(lengths):.0f} | {statistics.median(lengths):.0f} | {counts} |", flush=True)
+            blocks = np.array(returns[: len(returns) // 10 * 10]).reshape(-1, 10)
+            scores = ", ".join(f"{score:.0f}" for score in blocks.mean(axis=1) - blocks.std(axis=1))
+            summary = f"{np.mean(returns):.0f} ± {np.std(returns):.0f} | {scores}"
+            print(
+                f"| {run_dir} | {kind} | {np.mean(lengths):.0f} | {statistics.median(lengths):.0f} | {counts} | {summary} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
