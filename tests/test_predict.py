@@ -9,6 +9,7 @@ from stable_baselines3.common.envs import FakeImageEnv, SimpleMultiObsEnv
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv
+from test_sampling import SpaceEnv  # tests/ is on sys.path (pytest rootdir-less test modules)
 
 from sb3_reinforce import REINFORCE
 
@@ -76,21 +77,6 @@ def test_subclassed_spaces():
     env.step(model.predict(obs)[0])
 
 
-class ActionSpaceEnv(gym.Env):
-    """Observations of shape (5,), any action space."""
-
-    observation_space = spaces.Box(-1.0, 1.0, (5,), np.float32)
-
-    def __init__(self, action_space: spaces.Space):
-        self.action_space = action_space
-
-    def reset(self, *, seed=None, options=None):
-        return np.zeros(5, dtype=np.float32), {}
-
-    def step(self, action):
-        return np.zeros(5, dtype=np.float32), 0.0, True, False, {}
-
-
 @pytest.mark.parametrize(
     ("action_space", "kwargs"),
     [
@@ -109,7 +95,7 @@ def test_predict_returns_what_sb3_predict_returns(action_space, kwargs, determin
     # REINFORCE.predict skips SB3's distribution objects: same actions (sampled ones from the same random numbers),
     # same dtype and shape, with one observation or a batch.
     kwargs = {"policy_kwargs": SMALL_NET, **kwargs}
-    model = REINFORCE("MlpPolicy", ActionSpaceEnv(action_space), device="cpu", seed=0, **kwargs)
+    model = REINFORCE("MlpPolicy", SpaceEnv(action_space), device="cpu", seed=0, **kwargs)
     with th.no_grad():
         model.policy.action_net.weight.mul_(20.0)  # far from uniform, so that a wrong order or scale would show
     shape = (5,) if batch is None else (batch, 5)
