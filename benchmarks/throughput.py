@@ -42,7 +42,9 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from sb3_reinforce.zoo import ReinforceExperimentManager, hyperparams_path, register_reinforce
 
 
-def setup(env_id: str, steps: int, seed: int, log_folder: str, params: dict[str, Any] | None = None) -> BaseAlgorithm:
+def setup(
+    env_id: str, steps: int, seed: int, log_folder: str, params: dict[str, Any] | None = None, vec_env: str = "dummy"
+) -> BaseAlgorithm:
     """:return: The zoo's model for ``env_id`` (its env is the zoo's VecEnv stack), as ``sb3-reinforce train`` makes it"""
     manager = ReinforceExperimentManager(
         argparse.Namespace(),
@@ -56,6 +58,7 @@ def setup(env_id: str, steps: int, seed: int, log_folder: str, params: dict[str,
         log_interval=-1,
         config=str(hyperparams_path()),
         hyperparams=params,
+        vec_env_type=vec_env,
     )
     result = manager.setup_experiment()
     assert result is not None
@@ -64,10 +67,12 @@ def setup(env_id: str, steps: int, seed: int, log_folder: str, params: dict[str,
     return model
 
 
-def train_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] | None) -> tuple[float, float]:
-    """:return: Env steps per wall-clock second and per CPU-second of ``learn(steps)``"""
+def train_throughput(
+    env_id: str, steps: int, seed: int, params: dict[str, Any] | None, vec_env: str = "dummy"
+) -> tuple[float, float]:
+    """:return: Env steps per wall-clock second and per CPU-second (of this process) of ``learn(steps)``"""
     with tempfile.TemporaryDirectory() as log_folder:
-        model = setup(env_id, steps, seed, log_folder, params)
+        model = setup(env_id, steps, seed, log_folder, params, vec_env)
         wall, cpu = time.perf_counter(), time.process_time()
         model.learn(steps)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -76,10 +81,12 @@ def train_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] 
     return model.num_timesteps / wall, model.num_timesteps / cpu
 
 
-def raw_throughput(env_id: str, steps: int, seed: int, params: dict[str, Any] | None) -> tuple[float, float]:
-    """:return: Env steps per wall-clock second and per CPU-second of the zoo's VecEnv stack under random actions"""
+def raw_throughput(
+    env_id: str, steps: int, seed: int, params: dict[str, Any] | None, vec_env: str = "dummy"
+) -> tuple[float, float]:
+    """:return: Env steps per wall-clock second and per CPU-second (of this process) of the VecEnv stack, random actions"""
     with tempfile.TemporaryDirectory() as log_folder:
-        env = setup(env_id, steps, seed, log_folder, params).get_env()
+        env = setup(env_id, steps, seed, log_folder, params, vec_env).get_env()
         assert env is not None
         env.action_space.seed(seed)
         n_steps = steps // env.num_envs
@@ -115,6 +122,12 @@ def main() -> None:
     parser.add_argument("--busy", type=int, default=0, help="other processes kept busy during the measurements")
     parser.add_argument("--no-raw", action="store_true", help="only measure training")
     parser.add_argument(
+        "--vec-env",
+        choices=["dummy", "subproc"],
+        default="dummy",
+        help="the zoo's --vec-env: subproc steps the envs in worker processes (CPU-s then count this process only)",
+    )
+    parser.add_argument(
         "-params", "--hyperparams", nargs="+", action=StoreDict, default=None, help="override zoo hyperparameters (key:value)"
     )
     args = parser.parse_args()
@@ -132,7 +145,7 @@ def main() -> None:
                 for side in sides:
                     th.set_num_threads(int(side.split("_")[1]) if side != "raw" else 1)
                     measure = raw_throughput if side == "raw" else train_throughput
-                    wall, cpu = measure(env_id, args.steps, args.seed + repeat, args.hyperparams)
+                    wall, cpu = measure(env_id, args.steps, args.seed + repeat, args.hyperparams, args.vec_env)
                     runs[f"{side}_wall"].append(wall)
                     runs[f"{side}_cpu"].append(cpu)
                     print(f"{env_id} repeat {repeat} {side}: {wall:,.0f} steps/s, {cpu:,.0f} steps per CPU-s", flush=True)
@@ -142,7 +155,7 @@ def main() -> None:
             spinner.kill()
 
     median = statistics.median
-    print(f"\nMedians of {args.repeats}, {args.steps:,} steps each, {args.busy} other busy processes:\n")
+    print(f"\nMedians of {args.repeats}, {args.steps:,} steps each, {args.vec_env} VecEnv, {args.busy} busy processes:\n")
     print("| env | measured | torch threads | steps/s | steps per CPU-s | vs raw (wall) | vs raw (CPU) |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for env_id, runs in results.items():
