@@ -14,6 +14,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from sb3_reinforce import REINFORCE
 from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodeTooLongError, EpisodicRolloutBuffer
+from sb3_reinforce.reinforce.reinforce import _check_finite
 
 
 @pytest.mark.parametrize(
@@ -124,6 +125,26 @@ def test_non_finite_env_output_stops_training_before_the_update(what, bad_value,
         model.learn(1000)
     assert model._n_updates == 0
     assert all((weights[k] == v).all() for k, v in model.policy.state_dict().items())
+
+
+@pytest.mark.parametrize(
+    ("values", "bad_envs"),
+    [
+        ([[3e38, 3e38], [3e38, -1.0]], None),  # all finite, though their float32 sum overflows
+        ([[0.0, 0.0], [np.nan, 0.0]], [1]),
+        ([[np.inf, 0.0], [0.0, -np.inf]], [0, 1]),  # inf - inf: a NaN sum
+        ([[0.0, -np.inf], [0.0, 0.0]], [0]),
+    ],
+    ids=["large-finite", "nan", "inf-and-minus-inf", "minus-inf"],
+)
+def test_finiteness_check_of_float32_arrays(values, bad_envs):
+    array = np.array(values, dtype=np.float32)
+    if bad_envs is None:
+        _check_finite("observation", array, 7)
+    else:
+        message = f"Non-finite observation (NaN, inf or beyond float32's range) from env(s) {bad_envs} at timestep 7"
+        with pytest.raises(ValueError, match=re.escape(message)):
+            _check_finite("observation", array, 7)
 
 
 class SqrtFeatures(BaseFeaturesExtractor):

@@ -8,7 +8,16 @@ from gymnasium import spaces
 from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, SimpleMultiObsEnv
 
 from sb3_reinforce import REINFORCE
-from sb3_reinforce.common.sampling import _actor_output, _plain_actor_layers, sample_actions, sample_actions_and_values
+from sb3_reinforce.common.sampling import (
+    RolloutSampler,
+    _actor_output,
+    _plain_actor_layers,
+    sample_actions,
+    sample_actions_and_values,
+)
+
+# The two ways to sample: once per call, and with the policy inspected once per rollout (what collect_rollouts uses).
+SAMPLERS = {"sample_actions": sample_actions, "RolloutSampler": lambda policy, obs: RolloutSampler(policy)(obs)}
 
 
 class SpaceEnv(gym.Env):
@@ -37,7 +46,8 @@ class SpaceEnv(gym.Env):
     ],
     ids=["Discrete", "MultiDiscrete", "MultiBinary", "Box", "Box-gSDE"],
 )
-def test_same_actions_as_sb3_distributions(action_space, kwargs):
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_same_actions_as_sb3_distributions(action_space, kwargs, sampler):
     model = REINFORCE("MlpPolicy", SpaceEnv(action_space), policy_kwargs=dict(net_arch=[8]), device="cpu", seed=0, **kwargs)
     # Logits far from uniform, so that a wrong category order or scale would show.
     with th.no_grad():
@@ -45,7 +55,7 @@ def test_same_actions_as_sb3_distributions(action_space, kwargs):
     obs = th.as_tensor(np.random.default_rng(0).uniform(-1, 1, (5000, 5)), dtype=th.float32)
     with th.inference_mode():
         th.manual_seed(1)
-        ours = sample_actions(model.policy, obs)
+        ours = SAMPLERS[sampler](model.policy, obs)
         th.manual_seed(1)
         expected = model.policy.get_distribution(obs).get_actions()
     assert ours.shape == expected.shape
@@ -53,7 +63,8 @@ def test_same_actions_as_sb3_distributions(action_space, kwargs):
 
 
 @pytest.mark.parametrize("policy", ["CnnPolicy", "MultiInputPolicy"])
-def test_same_actions_with_image_and_dict_observations(policy):
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_same_actions_with_image_and_dict_observations(policy, sampler):
     if policy == "CnnPolicy":
         env = FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=True)
     else:
@@ -66,7 +77,7 @@ def test_same_actions_with_image_and_dict_observations(policy):
     obs_tensor, _ = model.policy.obs_to_tensor(obs)
     with th.inference_mode():
         th.manual_seed(2)
-        ours = sample_actions(model.policy, obs_tensor)
+        ours = SAMPLERS[sampler](model.policy, obs_tensor)
         th.manual_seed(2)
         expected = model.policy.get_distribution(obs_tensor).get_actions()
     assert th.equal(ours, expected)
@@ -152,3 +163,32 @@ def test_modules_with_hooks_are_called():
     with th.nn.modules.module.register_module_forward_hook(lambda *args: calls.append(2)):
         assert _plain_actor_layers(model.policy) is None
     assert _plain_actor_layers(model.policy) is not None
+
+
+@pytest.mark.parametrize(
+    "action_space", [spaces.Discrete(3), spaces.Box(-1.0, 1.0, (2,), np.float32)], ids=["Discrete", "Box"]
+)
+def test_rollout_sampler_reads_the_weights_at_each_call(action_space):
+    # The optimizer updates the weights (and log_std) in place during learn(): a sampler made before an update must
+    # sample from the updated policy.
+    model = REINFORCE("MlpPolicy", SpaceEnv(action_space), policy_kwargs=dict(net_arch=[8]), device="cpu", seed=0)
+    sampler = RolloutSampler(model.policy)
+    obs = th.as_tensor(np.random.default_rng(0).uniform(-1, 1, (500, 5)), dtype=th.float32)
+    with th.no_grad():
+        for parameter in model.policy.parameters():
+            parameter.add_(th.randn_like(parameter))
+    with th.inference_mode():
+        th.manual_seed(4)
+        ours = sampler(obs)
+        th.manual_seed(4)
+        expected = model.policy.get_distribution(obs).get_actions()
+    assert th.equal(ours, expected)
+
+
+def test_rollout_sampler_calls_modules_hooked_before_it_was_made():
+    model = REINFORCE("MlpPolicy", BoxObsEnv(), policy_kwargs=dict(net_arch=[16]), seed=0)
+    calls = []
+    model.policy.action_net.register_forward_hook(lambda *args: calls.append(1))
+    with th.inference_mode():
+        RolloutSampler(model.policy)(th.zeros(4, 2, 3))
+    assert calls == [1]

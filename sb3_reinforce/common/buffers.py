@@ -241,13 +241,13 @@ class EpisodicRolloutBuffer(BaseBuffer):
         if n == 0:
             raise RuntimeError("The rollout buffer holds no complete episode: call finalize() after collecting episodes")
         if batch_size is None or batch_size >= n:
-            yield self._get_samples(np.arange(n))
+            yield self._get_samples(slice(0, n))  # a view: the whole batch is copied once, into the tensors
             return
         indices = np.random.permutation(n)
         for start in range(0, n, batch_size):
             yield self._get_samples(indices[start : start + batch_size])
 
-    def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> EpisodicRolloutBufferSamples:  # type: ignore[override]
+    def _get_samples(self, batch_inds: np.ndarray | slice, env: Any = None) -> EpisodicRolloutBufferSamples:  # type: ignore[override]
         return EpisodicRolloutBufferSamples(
             observations=self.to_torch(self.observations[batch_inds]),
             actions=self.to_torch(self.actions[batch_inds]),
@@ -314,7 +314,7 @@ class DictEpisodicRolloutBuffer(EpisodicRolloutBuffer):
     def get(self, batch_size: int | None = None) -> Generator[DictEpisodicRolloutBufferSamples, None, None]:  # type: ignore[override]
         yield from super().get(batch_size)  # type: ignore[misc]
 
-    def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> DictEpisodicRolloutBufferSamples:  # type: ignore[override]
+    def _get_samples(self, batch_inds: np.ndarray | slice, env: Any = None) -> DictEpisodicRolloutBufferSamples:  # type: ignore[override]
         return DictEpisodicRolloutBufferSamples(
             observations={key: self.to_torch(obs[batch_inds]) for key, obs in self.observations.items()},
             actions=self.to_torch(self.actions[batch_inds]),

@@ -23,6 +23,8 @@ distribution's mode computed exactly as ``torch.distributions`` computes it (the
 probabilities, not of the logits), so that deterministic actions are SB3's bit for bit.
 """
 
+from collections.abc import Callable
+
 import torch as th
 import torch.nn.modules.module as _torch_module
 from gymnasium import spaces
@@ -173,10 +175,8 @@ def sample_actions_and_values(policy: ActorCriticPolicy, obs: PyTorchObs) -> tup
 
 
 def _sample(policy: ActorCriticPolicy, obs: PyTorchObs, with_values: bool) -> tuple[th.Tensor, th.Tensor | None]:
-    action_dist = policy.action_dist
-    if not isinstance(
-        action_dist, CategoricalDistribution | MultiCategoricalDistribution | BernoulliDistribution | DiagGaussianDistribution
-    ):
+    draw = _drawing(policy)
+    if draw is None:
         # gSDE: the exploration noise matrix lives in the distribution object.
         return policy.get_distribution(obs).get_actions(), policy.predict_values(obs).flatten() if with_values else None
 
@@ -189,12 +189,63 @@ def _sample(policy: ActorCriticPolicy, obs: PyTorchObs, with_values: bool) -> tu
         output = policy.action_net(policy.mlp_extractor.forward_actor(pi_features))
     else:
         output = _actor_output(policy, obs)
+    return draw(output), values
+
+
+def _drawing(policy: ActorCriticPolicy) -> Callable[[th.Tensor], th.Tensor] | None:
+    """
+    :return: The function that draws actions from the action net's output for this policy's distribution, with the
+        random numbers ``torch.distributions`` would draw; ``None`` for gSDE (its noise lives in the distribution object)
+    """
+    action_dist = policy.action_dist
     if isinstance(action_dist, CategoricalDistribution):
-        return _gumbel_max(output), values
+        return _gumbel_max
     if isinstance(action_dist, MultiCategoricalDistribution):
-        actions = th.stack([_gumbel_max(logits) for logits in th.split(output, list(action_dist.action_dims), dim=1)], dim=1)
-        return actions, values
+        action_dims = list(action_dist.action_dims)
+        return lambda output: th.stack([_gumbel_max(logits) for logits in th.split(output, action_dims, dim=1)], dim=1)
     if isinstance(action_dist, BernoulliDistribution):
-        return th.bernoulli(th.sigmoid(output)), values
-    # DiagGaussian: the same torch.normal call as Normal(mean, std).sample()
-    return th.normal(output, policy.log_std.exp().expand_as(output)), values
+        return lambda output: th.bernoulli(th.sigmoid(output))
+    if isinstance(action_dist, DiagGaussianDistribution):
+        # The same torch.normal call as Normal(mean, std).sample(); log_std is read at each call (it is being learned).
+        log_std = policy.log_std
+        return lambda output: th.normal(output, log_std.exp().expand_as(output))
+    return None
+
+
+class RolloutSampler:
+    """
+    :func:`sample_actions` for the steps of one rollout, with the per-call inspection of the policy done once.
+
+    At every step of a small MLP, finding out how to run the actor (:func:`_plain_actor_layers`: module types, hooks)
+    and which distribution to draw from costs about as much as a layer. A sampler reads the actor's structure when it
+    is made, at the start of a rollout, and the weights live at each call (the optimizer updates them in place), so it
+    samples exactly what :func:`sample_actions` samples. Modules replaced, or hooks registered, while a rollout runs
+    (e.g. by a callback's ``on_step``) take effect from the next rollout, when ``collect_rollouts`` makes a new sampler.
+
+    :param policy: An SB3 actor-critic policy
+    """
+
+    def __init__(self, policy: ActorCriticPolicy):
+        self.policy = policy
+        self._draw = _drawing(policy)
+        layers = _plain_actor_layers(policy)
+        # Each layer as (weight, bias) for a Linear, or as its activation function.
+        self._layers: list[tuple[th.Tensor, th.Tensor | None] | Callable[[th.Tensor], th.Tensor]] | None = None
+        if layers is not None:
+            self._layers = [
+                (layer.weight, layer.bias) if isinstance(layer, nn.Linear) else _ACTIVATIONS[type(layer)] for layer in layers
+            ]
+
+    def __call__(self, obs: PyTorchObs) -> th.Tensor:
+        """
+        Call it under ``torch.inference_mode()`` (or ``no_grad``).
+
+        :param obs: A batch of observations, already a tensor (or a dict of tensors) on the policy's device
+        :return: The actions, as :func:`sample_actions` returns them
+        """
+        if self._draw is None or self._layers is None or not isinstance(obs, th.Tensor):
+            return sample_actions(self.policy, obs)
+        output = obs.float().flatten(1)  # preprocess_obs of a non-image Box, then FlattenExtractor
+        for layer in self._layers:
+            output = F.linear(output, *layer) if isinstance(layer, tuple) else layer(output)
+        return self._draw(output)

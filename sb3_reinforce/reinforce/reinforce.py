@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_reinforce.common.buffers import DictEpisodicRolloutBuffer, EpisodicRolloutBuffer
-from sb3_reinforce.common.sampling import predict_actions, sample_actions, sample_actions_and_values
+from sb3_reinforce.common.sampling import RolloutSampler, predict_actions, sample_actions_and_values
 
 SelfREINFORCE = TypeVar("SelfREINFORCE", bound="REINFORCE")
 
@@ -251,6 +251,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
         min_transitions = n_rollout_steps * env.num_envs
         n_steps = 0
+        sample_actions = RolloutSampler(self.policy)
         # learn(total_timesteps) is a budget, as for A2C/PPO: the rollout stops there even mid-episode. Running episodes
         # stay in the buffer (completed by a later learn(..., reset_num_timesteps=False)); only complete ones are used.
         while self.num_timesteps < self._total_timesteps and not rollout_buffer.is_ready(min_transitions, self.n_episodes):
@@ -267,7 +268,7 @@ class REINFORCE(OnPolicyAlgorithm):
                     actions_tensor, values_tensor = sample_actions_and_values(self.policy, obs_tensor)
                     actions, values = actions_tensor.cpu().numpy(), values_tensor.cpu().numpy()
                 else:
-                    actions = sample_actions(self.policy, obs_tensor).cpu().numpy()
+                    actions = sample_actions(obs_tensor).cpu().numpy()
 
             clipped_actions = actions
             if isinstance(self.action_space, spaces.Box):
@@ -720,8 +721,14 @@ def _check_finite(what: str, value: np.ndarray | dict[str, np.ndarray], timestep
     """
     arrays = value.values() if isinstance(value, dict) else (value,)
     for array in arrays:
+        if array.dtype.kind != "f":
+            continue
+        # The usual case in one reduction: a NaN or inf makes a sum NaN or inf, and a float32 array holds nothing beyond
+        # float32's range (a sum that overflows goes on to the exact check below).
+        if array.dtype == np.float32 and -_FLOAT32_MAX <= array.sum() <= _FLOAT32_MAX:
+            continue
         # min/max propagate NaN, and NaN compares False: two reductions catch NaN, inf and float32 overflow.
-        if array.dtype.kind == "f" and not (array.min() >= -_FLOAT32_MAX and array.max() <= _FLOAT32_MAX):
+        if not (array.min() >= -_FLOAT32_MAX and array.max() <= _FLOAT32_MAX):
             bad_envs = np.flatnonzero(~(np.abs(array.reshape(len(array), -1)) <= _FLOAT32_MAX).all(axis=1)).tolist()
             raise ValueError(
                 f"Non-finite {what} (NaN, inf or beyond float32's range) from env(s) {bad_envs} at timestep {timestep}: "
