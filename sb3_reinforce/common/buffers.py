@@ -191,24 +191,33 @@ class EpisodicRolloutBuffer(BaseBuffer):
         batch_obs, batch_actions, batch_returns, batch_values = [], [], [], []
         for env_idx in range(self.n_envs):
             tail = self._tails[env_idx]
-            env_obs = self._concat_obs([tail["obs"], self._index_obs(obs, (slice(None), env_idx))])
-            env_actions = np.concatenate([tail["actions"], actions[:, env_idx]])
+            n_tail = len(tail["rewards"])
             env_rewards = np.concatenate([tail["rewards"], rewards[:, env_idx]])
-            env_dones = np.concatenate([np.zeros(len(tail["rewards"]), dtype=bool), dones[:, env_idx]])
-            # The tail was collected before the last update: its values (if any) came from other weights.
-            env_values = np.concatenate([np.full(len(tail["rewards"]), np.nan, dtype=np.float32), values[:, env_idx]])
+            env_dones = np.concatenate([np.zeros(n_tail, dtype=bool), dones[:, env_idx]])
             ends = np.flatnonzero(env_dones)
             cut = int(ends[-1]) + 1 if len(ends) > 0 else 0
+            # The tail is one running episode (no end in it), so an episode that ends takes all of it: the steps of this
+            # rollout split at new_cut. Observations (the bulk of the data) are copied once into the batch, from views.
+            new_cut = max(cut - n_tail, 0)
+            env_obs = self._index_obs(obs, (slice(None), env_idx))
+            env_actions = actions[:, env_idx]
             if cut > 0:
-                batch_obs.append(self._index_obs(env_obs, slice(0, cut)))
-                batch_actions.append(env_actions[:cut])
+                batch_obs += [tail["obs"], self._index_obs(env_obs, slice(0, new_cut))]
+                batch_actions.append(np.concatenate([tail["actions"], env_actions[:new_cut]]))
                 batch_returns.append(discounted_returns(env_rewards[:cut], env_dones[:cut], self.gamma))
-                batch_values.append(env_values[:cut])
+                # The tail was collected before the last update: its values (if any) came from other weights.
+                batch_values.append(np.concatenate([np.full(n_tail, np.nan, dtype=np.float32), values[:new_cut, env_idx]]))
                 self.n_batch_episodes += len(ends)
-                self.n_batch_carried += min(len(tail["rewards"]), cut)
+                self.n_batch_carried += n_tail
+                tail_obs = [self._index_obs(env_obs, slice(new_cut, None))]
+                tail_actions = env_actions[new_cut:]
+            else:
+                tail_obs = [tail["obs"], env_obs]
+                tail_actions = np.concatenate([tail["actions"], env_actions])
             self._tails[env_idx] = {
-                "obs": self._index_obs(env_obs, slice(cut, None)),
-                "actions": env_actions[cut:],
+                # concatenated: a copy, which does not hold on to this rollout's arrays
+                "obs": self._concat_obs(tail_obs),
+                "actions": np.array(tail_actions),
                 "rewards": env_rewards[cut:],
             }
 
