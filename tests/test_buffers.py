@@ -84,6 +84,27 @@ def test_running_episodes_are_carried_to_the_next_rollout():
     assert buffer.n_batch_carried == 4  # ids 4, 1, 3, 5 were collected during the first rollout
 
 
+def test_an_episode_spanning_three_rollouts():
+    buffer = make_buffer(n_envs=2, gamma=1.0)
+    # env 1 runs through the first two rollouts without ending; env 0 ends an episode in each.
+    add_steps(buffer, rewards=[[1.0, 1.0]], dones=[[True, False]])
+    buffer.finalize()
+    buffer.reset()
+    add_steps(buffer, rewards=[[2.0, 2.0]], dones=[[True, False]], first_id=10)
+    buffer.finalize()
+    np.testing.assert_array_equal(buffer.observations.flatten(), [10])
+    assert buffer.n_unfinished_transitions == 2
+    buffer.reset()
+    add_steps(buffer, rewards=[[3.0, 3.0], [4.0, 4.0]], dones=[[False, True], [True, False]], first_id=20)
+    buffer.finalize()
+    # env 0: ids 20, 22 (one episode); env 1: ids 1, 11 (carried), 21 (end); env 1's id 23 is carried on.
+    np.testing.assert_array_equal(buffer.observations.flatten(), [20, 22, 1, 11, 21])
+    np.testing.assert_array_equal(buffer.actions.flatten(), np.array([20, 22, 1, 11, 21]) % 3)
+    np.testing.assert_allclose(buffer.returns, [7.0, 4.0, 6.0, 5.0, 3.0])
+    assert buffer.n_batch_carried == 2
+    assert buffer.n_unfinished_transitions == 1
+
+
 def test_truncation_ends_the_episode_without_bootstrap():
     # A time-limit truncation arrives as done=True: the return is the rewards up to it, nothing more.
     buffer = make_buffer(n_envs=1, gamma=0.99)
