@@ -18,6 +18,9 @@ builds a ``torch.distributions`` object at every step (argument validation, logi
   (``torch.normal``, ``torch.bernoulli``);
 - gSDE (``use_sde=True``) through SB3's own distribution, which holds the exploration noise matrix.
 
+:class:`RolloutSampler` is :func:`sample_actions` for the steps of one rollout: it inspects the policy once, when the
+rollout starts, rather than at every step.
+
 :func:`predict_actions` is ``policy._predict(obs, deterministic)`` on the same path: the sampled actions above, or the
 distribution's mode computed exactly as ``torch.distributions`` computes it (the argmax of the normalized
 probabilities, not of the logits), so that deterministic actions are SB3's bit for bit.
