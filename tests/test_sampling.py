@@ -169,20 +169,31 @@ def test_modules_with_hooks_are_called():
     "action_space", [spaces.Discrete(3), spaces.Box(-1.0, 1.0, (2,), np.float32)], ids=["Discrete", "Box"]
 )
 def test_rollout_sampler_reads_the_weights_at_each_call(action_space):
-    # The optimizer updates the weights (and log_std) in place during learn(): a sampler made before an update must
-    # sample from the updated policy.
+    # The optimizer updates the weights (and log_std) in place during learn(), and a user may load others: a sampler
+    # used before a change must sample from the changed policy after it.
     model = REINFORCE("MlpPolicy", SpaceEnv(action_space), policy_kwargs=dict(net_arch=[8]), device="cpu", seed=0)
-    sampler = RolloutSampler(model.policy)
+    policy = model.policy
+    sampler = RolloutSampler(policy)
     obs = th.as_tensor(np.random.default_rng(0).uniform(-1, 1, (500, 5)), dtype=th.float32)
+
+    def check() -> None:
+        with th.inference_mode():
+            th.manual_seed(4)
+            ours = sampler(obs)
+            th.manual_seed(4)
+            expected = policy.get_distribution(obs).get_actions()
+        assert th.equal(ours, expected)
+
+    check()
     with th.no_grad():
-        for parameter in model.policy.parameters():
-            parameter.add_(th.randn_like(parameter))
-    with th.inference_mode():
-        th.manual_seed(4)
-        ours = sampler(obs)
-        th.manual_seed(4)
-        expected = model.policy.get_distribution(obs).get_actions()
-    assert th.equal(ours, expected)
+        for parameter in policy.parameters():
+            parameter.add_(th.randn_like(parameter))  # in place, as an optimizer step
+    check()
+    policy.load_state_dict({key: value + 1.0 for key, value in policy.state_dict().items()})  # copied in place
+    check()
+    for parameter in policy.parameters():
+        parameter.data = -parameter.data  # new storage, same version counter
+    check()
 
 
 def test_rollout_sampler_calls_modules_hooked_before_it_was_made():
