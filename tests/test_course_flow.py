@@ -4,8 +4,8 @@ The course's flow as a user types it: the installed ``sb3-reinforce`` script, ea
 train (periodic evaluation) -> resume with ``-i`` (evaluation and checkpoints) -> enjoy -> record-video ->
 push-to-hub --dry-run -> the package in a huggingface_hub cache -> ``load_from_hub`` with ``HF_HUB_OFFLINE=1`` ->
 ``evaluate_policy`` giving the package's own results.json -> ``REINFORCE.load(zip, env=...)`` and learning on.
-On the zoo's own entries (8 envs; Pixelcopter with VecNormalize) with tiny budgets: the steps must fit together;
-learning is checked elsewhere.
+On the zoo's own entries (16 envs; Pixelcopter with VecNormalize and 32 stacked observations) with tiny budgets: the
+steps must fit together; learning is checked elsewhere.
 """
 
 import json
@@ -156,7 +156,7 @@ def test_cartpole_course_flow(sb3_reinforce, tmp_path: Path, monkeypatch: pytest
 def test_pixelcopter_course_flow_with_vec_normalize(sb3_reinforce, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_id = "Pixelcopter-PLE-v0"
     common = ["--env", env_id, "-f", "logs"]
-    # The zoo's entry normalizes observations; 8 envs, >= 128 steps each per update: two updates
+    # The zoo's entry normalizes observations; 16 envs, >= 64 steps each per update: two updates
     sb3_reinforce("train", *common, "-n", "2048", "--seed", "0")
     stats = tmp_path / "logs" / "reinforce" / f"{env_id}_1" / env_id / "vecnormalize.pkl"
     assert stats.is_file()
