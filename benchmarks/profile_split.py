@@ -3,7 +3,7 @@
 Sets up the zoo entry of ``--env`` exactly as ``sb3-reinforce train`` does (see ``benchmarks/throughput.py``), runs
 ``learn(--steps)`` under cProfile on one torch thread, and prints the cumulative time of each part as a share of the
 whole: the VecEnv stack (``VecEnv.step``: wrappers, Monitor, normalization), the game itself (the env class's
-``step``), the policy during rollouts (SB3's ``get_distribution`` + ``get_actions``, or our ``sample_actions``), the
+``step``), the policy during rollouts (SB3's ``get_distribution`` + ``get_actions``, or our sampler), the
 rollout buffer, and the gradient updates (``train``). cProfile inflates Python-heavy code more than torch's C++:
 read the split, not the absolute seconds (``benchmarks/throughput.py`` measures speed).
 
@@ -40,7 +40,12 @@ PARTS = [
     ("  of which the game (env.step)", [_is("step", "envs/pixelcopter.py"), _is("step", "envs/pong_ple.py")], None),
     (
         "policy in the rollout",
-        [_is("get_distribution", "policies.py"), _is("get_actions", "distributions.py"), _is("sample_actions", "sampling.py")],
+        [
+            _is("get_distribution", "policies.py"),
+            _is("get_actions", "distributions.py"),
+            _is("sample_actions", "sampling.py"),
+            _is("__call__", "sampling.py"),  # RolloutSampler
+        ],
         _is("collect_rollouts", "reinforce.py"),
     ),
     ("rollout buffer (add, finalize)", [_is("add", "buffers.py"), _is("finalize", "buffers.py")], None),
