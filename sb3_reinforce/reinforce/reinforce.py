@@ -251,7 +251,7 @@ class REINFORCE(OnPolicyAlgorithm):
 
         min_transitions = n_rollout_steps * env.num_envs
         n_steps = 0
-        sample_actions = RolloutSampler(self.policy)
+        sampler = RolloutSampler(self.policy)  # the actor inspected once per rollout
         # learn(total_timesteps) is a budget, as for A2C/PPO: the rollout stops there even mid-episode. Running episodes
         # stay in the buffer (completed by a later learn(..., reset_num_timesteps=False)); only complete ones are used.
         while self.num_timesteps < self._total_timesteps and not rollout_buffer.is_ready(min_transitions, self.n_episodes):
@@ -268,7 +268,7 @@ class REINFORCE(OnPolicyAlgorithm):
                     actions_tensor, values_tensor = sample_actions_and_values(self.policy, obs_tensor)
                     actions, values = actions_tensor.cpu().numpy(), values_tensor.cpu().numpy()
                 else:
-                    actions = sample_actions(obs_tensor).cpu().numpy()
+                    actions = sampler(obs_tensor).cpu().numpy()
 
             clipped_actions = actions
             if isinstance(self.action_space, spaces.Box):
