@@ -288,8 +288,8 @@ def test_round_trip_keeps_deterministic_actions(hub, tmp_path, policy, observati
 
 @pytest.mark.parametrize("trust_remote_code", [False, True])
 def test_round_trip_of_a_frame_stacked_agent(hub, tmp_path, trust_remote_code):
-    # As the zoo trains Pixelcopter: VecFrameStack over VecNormalize, 8 envs. Loaded without env=, or with a plain env,
-    # the agent gets that stack back and acts as before.
+    # As the zoo trains Pixelcopter: VecFrameStack over VecNormalize, several envs (8 here, 16 in the zoo entry). Loaded
+    # without env=, or with a plain env, the agent gets that stack back and acts as before.
     env_id, n_stack = "HubToy-vector-Discrete-v0", 3
     venv = VecFrameStack(VecNormalize(DummyVecEnv([lambda: gym.make(env_id)] * 8)), n_stack)
     model = REINFORCE("MlpPolicy", venv, n_steps=16, policy_kwargs=_POLICY_KWARGS["MlpPolicy"], seed=0).learn(16 * 8)
