@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch as th
+from gymnasium import spaces
 from rl_zoo3.utils import StoreDict
 from throughput import raw_throughput, setup
 
@@ -89,7 +90,8 @@ def main() -> None:
         # The update's own compute on the last batch, outside the loop.
         policy, buffer = model.policy, model.rollout_buffer
         batch = next(buffer.get())
-        actions = batch.actions.long().flatten() if batch.actions.shape[1] == 1 else batch.actions
+        discrete = isinstance(model.action_space, spaces.Discrete)  # as train() does
+        actions = batch.actions.long().flatten() if discrete else batch.actions
         repeats = 20
         start = time.perf_counter()
         for _ in range(repeats):

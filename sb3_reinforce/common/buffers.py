@@ -210,14 +210,14 @@ class EpisodicRolloutBuffer(BaseBuffer):
                 self.n_batch_episodes += len(ends)
                 self.n_batch_carried += n_tail
                 tail_obs = [self._index_obs(env_obs, slice(new_cut, None))]
-                tail_actions = env_actions[new_cut:]
+                tail_actions = env_actions[new_cut:].copy()
             else:
                 tail_obs = [tail["obs"], env_obs]
                 tail_actions = np.concatenate([tail["actions"], env_actions])
             self._tails[env_idx] = {
-                # concatenated: a copy, which does not hold on to this rollout's arrays
+                # copies, which do not hold on to this rollout's arrays
                 "obs": self._concat_obs(tail_obs),
-                "actions": np.array(tail_actions),
+                "actions": tail_actions,
                 "rewards": env_rewards[cut:],
             }
 

@@ -44,6 +44,9 @@ from stable_baselines3.common.type_aliases import PyTorchObs
 from torch import nn
 from torch.nn import functional as F
 
+# A plain MLP's layer as its function runs it: (weight, bias) for a Linear, or the activation function.
+_PlainOp = tuple[th.Tensor, th.Tensor | None] | Callable[[th.Tensor], th.Tensor]
+
 
 def _gumbel_max(logits: th.Tensor) -> th.Tensor:
     """
@@ -64,7 +67,7 @@ def sample_actions(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
     :param obs: A batch of observations, already a tensor (or a dict of tensors) on the policy's device
     :return: The actions, shaped as SB3's ``get_actions()`` returns them
     """
-    return _sample(policy, obs, with_values=False)[0]
+    return RolloutSampler(policy)(obs)
 
 
 def predict_actions(policy: ActorCriticPolicy, obs: PyTorchObs, deterministic: bool) -> th.Tensor:
@@ -105,14 +108,15 @@ def _categorical_mode(logits: th.Tensor) -> th.Tensor:
 
 def _actor_output(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
     """The action net's output (logits, or the Gaussian's mean) for a batch of observations: one actor pass."""
-    layers = _plain_actor_layers(policy)
-    if layers is not None and isinstance(obs, th.Tensor):
+    return _run_actor(policy, _plain_actor_ops(policy), obs)
+
+
+def _run_actor(policy: ActorCriticPolicy, ops: list[_PlainOp] | None, obs: PyTorchObs) -> th.Tensor:
+    """:func:`_actor_output` with the actor already inspected (``ops``: :func:`_plain_actor_ops`'s answer)."""
+    if ops is not None and isinstance(obs, th.Tensor):
         output = obs.float().flatten(1)  # preprocess_obs of a non-image Box, then FlattenExtractor
-        for layer in layers:
-            if isinstance(layer, nn.Linear):
-                output = F.linear(output, layer.weight, layer.bias)
-            else:
-                output = _ACTIVATIONS[type(layer)](output)
+        for op in ops:
+            output = F.linear(output, *op) if isinstance(op, tuple) else op(output)
         return output
     features = policy.pi_features_extractor(preprocess_obs(obs, policy.observation_space, policy.normalize_images))
     return policy.action_net(policy.mlp_extractor.forward_actor(features))
@@ -153,6 +157,14 @@ def _plain_actor_layers(policy: ActorCriticPolicy) -> list[nn.Module] | None:
     return layers
 
 
+def _plain_actor_ops(policy: ActorCriticPolicy) -> list[_PlainOp] | None:
+    """:func:`_plain_actor_layers` as the functions and weights they run (the weights themselves, not copies)."""
+    layers = _plain_actor_layers(policy)
+    if layers is None:
+        return None
+    return [(layer.weight, layer.bias) if isinstance(layer, nn.Linear) else _ACTIVATIONS[type(layer)] for layer in layers]
+
+
 # torch's process-wide forward hooks (register_module_forward_hook and co.): a private registry, read only to know
 # whether calling the modules would do more than their forward(); without it, the modules are always called.
 _GLOBAL_HOOKS = (
@@ -172,27 +184,15 @@ def sample_actions_and_values(policy: ActorCriticPolicy, obs: PyTorchObs) -> tup
     :param obs: A batch of observations, already a tensor (or a dict of tensors) on the policy's device
     :return: The actions (as :func:`sample_actions` returns them) and the values, shape ``(n,)``
     """
-    actions, values = _sample(policy, obs, with_values=True)
-    assert values is not None
-    return actions, values
-
-
-def _sample(policy: ActorCriticPolicy, obs: PyTorchObs, with_values: bool) -> tuple[th.Tensor, th.Tensor | None]:
     draw = _drawing(policy)
     if draw is None:
         # gSDE: the exploration noise matrix lives in the distribution object.
-        return policy.get_distribution(obs).get_actions(), policy.predict_values(obs).flatten() if with_values else None
-
-    values = None
-    if with_values:
-        # SB3's own split: one features tensor when the extractor is shared, else (actor's, critic's).
-        features = policy.extract_features(obs)
-        pi_features, vf_features = (features, features) if isinstance(features, th.Tensor) else features
-        values = policy.value_net(policy.mlp_extractor.forward_critic(vf_features)).flatten()
-        output = policy.action_net(policy.mlp_extractor.forward_actor(pi_features))
-    else:
-        output = _actor_output(policy, obs)
-    return draw(output), values
+        return policy.get_distribution(obs).get_actions(), policy.predict_values(obs).flatten()
+    # SB3's own split: one features tensor when the extractor is shared, else (actor's, critic's).
+    features = policy.extract_features(obs)
+    pi_features, vf_features = (features, features) if isinstance(features, th.Tensor) else features
+    values = policy.value_net(policy.mlp_extractor.forward_critic(vf_features)).flatten()
+    return draw(policy.action_net(policy.mlp_extractor.forward_actor(pi_features))), values
 
 
 def _drawing(policy: ActorCriticPolicy) -> Callable[[th.Tensor], th.Tensor] | None:
@@ -217,12 +217,12 @@ def _drawing(policy: ActorCriticPolicy) -> Callable[[th.Tensor], th.Tensor] | No
 
 class RolloutSampler:
     """
-    :func:`sample_actions` for the steps of one rollout, with the per-call inspection of the policy done once.
+    :func:`sample_actions` for the steps of one rollout, with the inspection of the policy done once.
 
     At every step of a small MLP, finding out how to run the actor (:func:`_plain_actor_layers`: module types, hooks)
     and which distribution to draw from costs about as much as a layer. A sampler reads the actor's structure when it
-    is made, at the start of a rollout, and the weights live at each call (the optimizer updates them in place), so it
-    samples exactly what :func:`sample_actions` samples. Modules replaced, or hooks registered, while a rollout runs
+    is made, at the start of a rollout, and the weights live at each call (the optimizer updates them in place);
+    :func:`sample_actions` is a sampler made for one call. Modules replaced, or hooks registered, while a rollout runs
     (e.g. by a callback's ``on_step``) take effect from the next rollout, when ``collect_rollouts`` makes a new sampler.
 
     :param policy: An SB3 actor-critic policy
@@ -231,13 +231,7 @@ class RolloutSampler:
     def __init__(self, policy: ActorCriticPolicy):
         self.policy = policy
         self._draw = _drawing(policy)
-        layers = _plain_actor_layers(policy)
-        # Each layer as (weight, bias) for a Linear, or as its activation function.
-        self._layers: list[tuple[th.Tensor, th.Tensor | None] | Callable[[th.Tensor], th.Tensor]] | None = None
-        if layers is not None:
-            self._layers = [
-                (layer.weight, layer.bias) if isinstance(layer, nn.Linear) else _ACTIVATIONS[type(layer)] for layer in layers
-            ]
+        self._ops = _plain_actor_ops(policy)
 
     def __call__(self, obs: PyTorchObs) -> th.Tensor:
         """
@@ -246,9 +240,7 @@ class RolloutSampler:
         :param obs: A batch of observations, already a tensor (or a dict of tensors) on the policy's device
         :return: The actions, as :func:`sample_actions` returns them
         """
-        if self._draw is None or self._layers is None or not isinstance(obs, th.Tensor):
-            return sample_actions(self.policy, obs)
-        output = obs.float().flatten(1)  # preprocess_obs of a non-image Box, then FlattenExtractor
-        for layer in self._layers:
-            output = F.linear(output, *layer) if isinstance(layer, tuple) else layer(output)
-        return self._draw(output)
+        if self._draw is None:
+            # gSDE: the exploration noise matrix lives in the distribution object.
+            return self.policy.get_distribution(obs).get_actions()
+        return self._draw(_run_actor(self.policy, self._ops, obs))
