@@ -87,19 +87,22 @@ def main() -> None:
         finally:
             reinforce_module._check_finite, reinforce_module.obs_as_tensor, RolloutSampler.__call__ = saved  # type: ignore[method-assign]
 
-        # The update's own compute on the last batch, outside the loop.
+        # The update's own compute on the last batch, outside the loop (empty when the budget ended the last rollout
+        # before any of its episodes did).
         policy, buffer = model.policy, model.rollout_buffer
-        batch = next(buffer.get())
-        discrete = isinstance(model.action_space, spaces.Discrete)  # as train() does
-        actions = batch.actions.long().flatten() if discrete else batch.actions
-        repeats = 20
-        start = time.perf_counter()
-        for _ in range(repeats):
+        update_compute = None
+        if buffer.size() > 0:
+            batch = next(buffer.get())
+            discrete = isinstance(model.action_space, spaces.Discrete)  # as train() does
+            actions = batch.actions.long().flatten() if discrete else batch.actions
+            repeats = 20
+            start = time.perf_counter()
+            for _ in range(repeats):
+                policy.optimizer.zero_grad()
+                log_prob = policy.get_distribution(batch.observations).log_prob(actions)
+                (-(log_prob * batch.returns).mean()).backward()
+            update_compute = (time.perf_counter() - start) / repeats / buffer.size()
             policy.optimizer.zero_grad()
-            log_prob = policy.get_distribution(batch.observations).log_prob(actions)
-            (-(log_prob * batch.returns).mean()).backward()
-        update_compute = (time.perf_counter() - start) / repeats / buffer.size()
-        policy.optimizer.zero_grad()
         env.close()
 
     raw_steps_per_second, _ = raw_throughput(args.env, args.steps, args.seed, args.hyperparams)
@@ -113,10 +116,11 @@ def main() -> None:
     print(f"| the rest (the loop's own statements, logging) | {rest / steps * 1e6:.2f} | {rest / total:.0%} |")
     print(f"| **learn()** | {total / steps * 1e6:.2f} | 100% |")
     print(f"| raw VecEnv stack, random actions | {1e6 / raw_steps_per_second:.2f} | |")
-    print(
-        f"\nThe update's forward and backward passes alone, on its last batch ({buffer.size()} transitions) outside the loop:"
-    )
-    print(f"{update_compute * 1e6:.2f} µs per transition")
+    if update_compute is None:
+        print("\nThe last rollout holds no complete episode (the budget ended it first): try another --steps")
+    else:
+        print(f"\nThe update's forward and backward passes alone, on its last batch ({buffer.size()} transitions):")
+        print(f"{update_compute * 1e6:.2f} µs per transition, outside the loop")
 
 
 if __name__ == "__main__":
